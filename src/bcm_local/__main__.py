@@ -1,0 +1,3 @@
+from bcm_local.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Executions, file layout, and writing delivered files to S3."""

@@ -1,0 +1,1 @@
+"""HTTP front: one ASGI app, AWS wire protocols driven by botocore models, auth, errors."""

@@ -1,0 +1,159 @@
+"""The ASGI application: one port, every service.
+
+Routing: `/_bcm_local/...` is the emulator's own API; a request with `X-Amz-Target` goes
+to the JSON 1.1 service owning the target's prefix; everything else is S3 (path-style or
+virtual-hosted).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from bcm_local import __version__
+from bcm_local.runtime import Context, Runtime
+from bcm_local.server.auth import identify
+from bcm_local.server.http import (
+    BodyTimeout,
+    BodyTooLarge,
+    Message,
+    Receive,
+    Request,
+    Response,
+    Send,
+    send_response,
+)
+from bcm_local.server.json_protocol import CONTENT_TYPE
+from bcm_local.services import registry
+
+access_log = logging.getLogger("bcm_local.access")
+log = logging.getLogger("bcm_local")
+
+JSON_BODY_LIMIT = 1 << 20  # AWS JSON APIs refuse bodies over a few MiB; 1 MiB is ample here
+_JSON_TYPES = ("application/x-amz-json-1.1", "application/x-amz-json-1.0", "application/json")
+
+
+def _json_error(code: str, message: str, status: int, request_id: str) -> Response:
+    body = json.dumps({"__type": code, "message": message}).encode()
+    headers = [
+        ("content-type", CONTENT_TYPE),
+        ("x-amzn-RequestId", request_id),
+        ("x-amzn-ErrorType", code),
+    ]
+    return Response(status, headers, body)
+
+
+class App:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.config = runtime.config
+        self.max_body = int(self.config.max_body_mb) << 20
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        started = time.perf_counter()
+        request = _request(scope, receive, self.max_body)
+        request_id = str(uuid.uuid4())
+        service, response = await self._route(request, request_id)
+        if not response.header("x-amzn-RequestId") and not response.header("x-amz-request-id"):
+            response.headers.append(("x-amzn-RequestId", request_id))
+        await send_response(send, response, head_only=request.method == "HEAD")
+        elapsed = (time.perf_counter() - started) * 1000
+        access_log.info(
+            "%s %s %d %.1fms", service, response.operation or "-", response.status, elapsed
+        )
+
+    async def _route(self, request: Request, request_id: str) -> tuple[str, Response]:
+        path = request.raw_path
+        if path.startswith("/_bcm_local/"):
+            return "bcm-local", self._internal(request, path)
+        target = request.headers.get("x-amz-target")
+        if target is not None:
+            return await self._json(request, target, request_id)
+        if not self.config.s3_enabled:
+            return "s3", _json_error("UnknownOperationException", "S3 is disabled", 400, request_id)
+        from bcm_local.services.s3 import protocol as s3
+
+        ctx = self._context(request, request_id)
+        return "s3", await s3.handle(ctx, request)
+
+    async def _json(self, request: Request, target: str, request_id: str) -> tuple[str, Response]:
+        prefix, _, operation = target.partition(".")
+        service = registry.BY_TARGET.get(prefix)
+        if service is None or not service.enabled(self.config) or not operation:
+            return prefix or "-", _json_error("UnknownOperationException", "", 400, request_id)
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in _JSON_TYPES:
+            message = f"Unsupported Content-Type {content_type!r}; expected {CONTENT_TYPE}"
+            return service.name, _json_error("SerializationException", message, 400, request_id)
+        request.max_body = min(request.max_body, JSON_BODY_LIMIT)
+        try:
+            body = await request.body()
+        except BodyTooLarge:
+            message = "Request body exceeds the limit of 1048576 bytes."
+            return service.name, _json_error("SerializationException", message, 413, request_id)
+        except BodyTimeout:
+            return service.name, _json_error(
+                "RequestTimeout", "Request body timed out.", 408, request_id
+            )
+        response = await service.protocol.handle(
+            self._context(request, request_id), operation, body
+        )
+        response.operation = operation
+        return service.name, response
+
+    def _context(self, request: Request, request_id: str) -> Context:
+        query_credential = next((v for k, v in request.query if k == "X-Amz-Credential"), "")
+        caller = identify(
+            request.headers.get("authorization", ""), query_credential, self.config.default_region
+        )
+        return Context(self.runtime, caller.account_id, caller.region, request_id)
+
+    def _internal(self, request: Request, path: str) -> Response:
+        if path.rstrip("/") == "/_bcm_local/health" and request.method in ("GET", "HEAD"):
+            body = {
+                "version": __version__,
+                "services": registry.states(self.config),
+                "persistent": self.runtime.persistent,
+                "uptime_seconds": round(time.time() - self.runtime.started_at, 3),
+            }
+            return Response(
+                200,
+                [("content-type", "application/json")],
+                json.dumps(body).encode(),
+                operation="Health",
+            )
+        return Response(404, [("content-type", "application/json")], b'{"message": "Not Found"}')
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.runtime.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _request(scope: Message, receive: Receive, max_body: int) -> Request:
+    headers: dict[str, str] = {}
+    for raw_key, raw_value in scope["headers"]:
+        key, value = raw_key.decode("latin-1").lower(), raw_value.decode("latin-1")
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    raw_path: Any = scope.get("raw_path") or scope["path"].encode()
+    return Request(
+        method=scope["method"],
+        raw_path=raw_path.decode("latin-1"),
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        receive=receive,
+        max_body=max_body,
+    )

@@ -1,0 +1,126 @@
+"""Minimal request/response types over ASGI; protocol layers and S3 see only these."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+BODY_IDLE_TIMEOUT = 30.0  # seconds a client may pause mid-body before the request fails
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyTimeout(Exception):
+    pass
+
+
+@dataclass
+class Request:
+    method: str
+    raw_path: str
+    query_string: str
+    headers: dict[str, str]
+    receive: Receive
+    max_body: int
+    _body: bytes | None = None
+    _consumed: bool = False
+
+    @property
+    def host(self) -> str:
+        return self.headers.get("host", "")
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        return parse_qsl(self.query_string, keep_blank_values=True)
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body in chunks as they arrive; raises BodyTooLarge / BodyTimeout."""
+        if self._body is not None:
+            yield self._body
+            return
+        if self._consumed:
+            return
+        self._consumed = True
+        declared = self.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body:
+            raise BodyTooLarge()
+        seen = 0
+        while True:
+            try:
+                message = await asyncio.wait_for(self.receive(), BODY_IDLE_TIMEOUT)
+            except TimeoutError:
+                raise BodyTimeout() from None
+            if message["type"] == "http.disconnect":
+                raise BodyTimeout()
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_body:
+                raise BodyTooLarge()
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
+    async def body(self) -> bytes:
+        if self._body is None:
+            self._body = b"".join([chunk async for chunk in self.stream()])
+        return self._body
+
+
+@dataclass
+class FileBody:
+    path: Path
+    offset: int
+    length: int
+
+
+@dataclass
+class Response:
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    file: FileBody | None = None
+    operation: str = ""  # for the access log
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lowered), None)
+
+
+async def send_response(send: Send, response: Response, head_only: bool = False) -> None:
+    length = response.file.length if response.file else len(response.body)
+    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    if not any(k == b"content-length" for k, _ in headers):
+        headers.append((b"content-length", str(length).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    if head_only:
+        await send({"type": "http.response.body", "body": b""})
+        return
+    if response.file is None:
+        await send({"type": "http.response.body", "body": response.body})
+        return
+    await _send_file(send, response.file)
+
+
+async def _send_file(send: Send, body: FileBody, chunk: int = 1 << 20) -> None:
+    remaining = body.length
+    with body.path.open("rb") as fh:
+        fh.seek(body.offset)
+        while remaining > 0:
+            data = fh.read(min(chunk, remaining))
+            if not data:
+                break
+            remaining -= len(data)
+            await send({"type": "http.response.body", "body": data, "more_body": remaining > 0})
+    if remaining > 0:
+        await send({"type": "http.response.body", "body": b""})

@@ -1,0 +1,134 @@
+"""AWS JSON 1.1: `POST /` with `X-Amz-Target: <Prefix>.<Operation>`.
+
+Parsing, validation and serialization are driven by the botocore model: the handler of
+an operation receives the validated input members as keyword arguments and returns a
+dict, from which only the members of the output shape are written.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from bcm_local.runtime import Context
+from bcm_local.server.errors import AwsError
+from bcm_local.server.http import Response
+from bcm_local.server.model import ServiceModel
+from bcm_local.server.validate import Validator, summary
+
+log = logging.getLogger("bcm_local")
+
+Handler = Callable[..., dict[str, Any] | Awaitable[dict[str, Any]]]
+CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+class JsonProtocol:
+    def __init__(self, model: ServiceModel, operations: Mapping[str, Handler]) -> None:
+        missing = set(operations) - set(model.operations)
+        if missing:
+            raise ValueError(f"operations not in the model: {sorted(missing)}")
+        self.model = model
+        self.operations = operations
+        self.validator = Validator(model)
+        error = model.shapes.get("ValidationException", {}).get("members", {})
+        self._reason_field = "Reason" in error
+
+    async def handle(self, ctx: Context, operation: str, body: bytes) -> Response:
+        try:
+            return await self._dispatch(ctx, operation, body)
+        except AwsError as err:
+            return self.error(err, ctx.request_id)
+        except Exception:
+            log.exception("internal error in %s", operation)
+            fault = next(
+                (n for n, s in self.model.shapes.items() if s.get("fault")), "InternalFailure"
+            )
+            return self.error(AwsError(fault, "An internal error occurred."), ctx.request_id)
+
+    async def _dispatch(self, ctx: Context, operation: str, body: bytes) -> Response:
+        handler = self.operations.get(operation)
+        if handler is None:
+            raise AwsError("UnknownOperationException", "", status=400)
+        op = self.model.operations[operation]
+        params = self._parse(body)
+        if op.input:
+            self._validate(op.input, params)
+        result = handler(ctx, **params)
+        if inspect.isawaitable(result):
+            result = await result
+        out = self.serialize(op.output, result) if op.output else {}
+        return Response(200, self._headers(ctx.request_id), json.dumps(out).encode())
+
+    def _parse(self, body: bytes) -> dict[str, Any]:
+        if not body.strip():
+            return {}
+        try:
+            params = json.loads(body)
+        except (UnicodeDecodeError, ValueError):
+            raise AwsError("SerializationException", "Malformed JSON request body.") from None
+        if not isinstance(params, dict):
+            raise AwsError("SerializationException", "Request body must be a JSON object.")
+        return params
+
+    def _validate(self, shape: str, params: dict[str, Any]) -> None:
+        found = self.validator.check(shape, params)
+        if not found:
+            return
+        typed = [f for f in found if f[0].is_type]
+        if typed and not self._reason_field:
+            raise AwsError("SerializationException", summary(typed))
+        chosen = typed or found
+        raise AwsError(
+            "ValidationException",
+            summary(chosen),
+            **self._validation_members(chosen, "cannotParse" if typed else "fieldValidationFailed"),
+        )
+
+    def _validation_members(self, found: list[Any], reason: str) -> dict[str, Any]:
+        if not self._reason_field:
+            return {}
+        return {
+            "Reason": reason,
+            "Fields": [{"Name": v.path, "Message": v.message} for v, _ in found],
+        }
+
+    def serialize(self, shape_name: str, value: Any) -> Any:
+        shape = self.model.shape(shape_name)
+        kind = shape["type"]
+        if kind == "structure":
+            members = shape.get("members", {})
+            return {
+                k: self.serialize(members[k]["shape"], v)
+                for k, v in value.items()
+                if k in members and v is not None
+            }
+        if kind == "list":
+            return [self.serialize(shape["member"]["shape"], v) for v in value]
+        if kind == "map":
+            return {k: self.serialize(shape["value"]["shape"], v) for k, v in value.items()}
+        if kind == "timestamp":
+            return _timestamp(value, shape.get("timestampFormat", "unixTimestamp"))
+        return value
+
+    def error(self, err: AwsError, request_id: str) -> Response:
+        status = err.status or self.model.error_status(err.code)
+        body: dict[str, Any] = {"__type": err.code, "message": err.message}
+        if err.code in self.model.shapes:
+            body.update(self.serialize(err.code, {"Message": err.message, **err.members}))
+        headers = [*self._headers(request_id), ("x-amzn-ErrorType", err.code)]
+        return Response(status, headers, json.dumps(body).encode())
+
+    @staticmethod
+    def _headers(request_id: str) -> list[tuple[str, str]]:
+        return [("content-type", CONTENT_TYPE), ("x-amzn-RequestId", request_id)]
+
+
+def _timestamp(value: float | datetime, fmt: str) -> float | str:
+    moment = value if isinstance(value, datetime) else datetime.fromtimestamp(value, UTC)
+    if fmt == "iso8601":
+        return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return round(moment.timestamp(), 3)

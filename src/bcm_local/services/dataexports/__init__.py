@@ -1,0 +1,1 @@
+"""bcm-data-exports: the Data Exports management plane (JSON 1.1)."""

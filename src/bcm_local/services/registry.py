@@ -1,0 +1,61 @@
+"""The services this emulator serves, each with its protocol, model and operations table.
+
+Operation tables are imported lazily (on the service's first request) so start-up stays
+fast; the `enabled` setting of a disabled service makes it answer like an unknown one.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from bcm_local.server import model
+from bcm_local.server.json_protocol import Handler, JsonProtocol
+from bcm_local.settings import Config
+
+
+@dataclass(frozen=True)
+class JsonService:
+    name: str  # endpoint prefix, e.g. "bcm-data-exports"
+    model_name: str
+    target_prefix: str
+    operations_module: str  # module with an OPERATIONS table
+    enabled_setting: str  # Config attribute
+
+    def enabled(self, config: Config) -> bool:
+        return bool(getattr(config, self.enabled_setting))
+
+    @cached_property
+    def protocol(self) -> JsonProtocol:
+        module: Any = importlib.import_module(self.operations_module)
+        table: Mapping[str, Handler] = module.OPERATIONS
+        return JsonProtocol(model.load(self.model_name), table)
+
+
+JSON_SERVICES: tuple[JsonService, ...] = (
+    JsonService(
+        "bcm-data-exports",
+        "bcm-data-exports",
+        "AWSBillingAndCostManagementDataExports",
+        "bcm_local.services.dataexports.operations",
+        "bcm_data_exports_enabled",
+    ),
+    JsonService(
+        "cur",
+        "cur",
+        "AWSOrigamiServiceGatewayService",
+        "bcm_local.services.cur.operations",
+        "cur_enabled",
+    ),
+)
+
+BY_TARGET: dict[str, JsonService] = {s.target_prefix: s for s in JSON_SERVICES}
+
+
+def states(config: Config) -> dict[str, str]:
+    names = {s.name: s.enabled(config) for s in JSON_SERVICES}
+    names["s3"] = bool(config.s3_enabled)
+    return {name: "running" if on else "disabled" for name, on in names.items()}

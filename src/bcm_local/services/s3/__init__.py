@@ -1,0 +1,1 @@
+"""The built-in S3 (REST-XML)."""

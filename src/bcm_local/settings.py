@@ -1,0 +1,156 @@
+"""Every setting in one table: environment variable, CLI flag, default, meaning.
+
+The seed's `FLOCI_SERVICES_*` names keep their documented spelling; every other
+setting is `BCM_LOCAL_*`. The CLI flag of a setting is its name without the prefix,
+lower-cased, with dashes (`BCM_LOCAL_DATA_DIR` → `--data-dir`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    help: str
+    choices: tuple[str, ...] = ()
+    kind: Callable[[str], Any] = str
+
+    @property
+    def flag(self) -> str:
+        name = self.env.removeprefix("BCM_LOCAL_").removeprefix("FLOCI_SERVICES_")
+        return "--" + name.lower().replace("_", "-")
+
+    @property
+    def attr(self) -> str:
+        return self.flag[2:].replace("-", "_")
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+_EMIT = ("synchronous", "daily", "off")
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("BCM_LOCAL_HOST", "127.0.0.1", "Address to bind."),
+    Setting("BCM_LOCAL_PORT", "4566", "Port to listen on.", kind=int),
+    Setting(
+        "BCM_LOCAL_DATA_DIR",
+        "",
+        "Directory for persistent state (SQLite) and S3 objects; empty keeps everything "
+        "in memory and a temporary directory removed at exit.",
+    ),
+    Setting(
+        "BCM_LOCAL_LOG_LEVEL",
+        "info",
+        "Log level.",
+        choices=("critical", "error", "warning", "info", "debug"),
+    ),
+    Setting(
+        "BCM_LOCAL_MAX_BODY_MB",
+        "5120",
+        "Largest request body accepted, in MiB (S3 PutObject's own limit is 5 GiB).",
+        kind=int,
+    ),
+    Setting(
+        "BCM_LOCAL_DEFAULT_REGION",
+        "us-east-1",
+        "Region used when a request carries no SigV4 credential scope.",
+    ),
+    Setting(
+        "FLOCI_SERVICES_BCM_DATA_EXPORTS_ENABLED",
+        "true",
+        "Enable or disable the bcm-data-exports service.",
+        kind=_bool,
+    ),
+    Setting(
+        "FLOCI_SERVICES_BCM_DATA_EXPORTS_EMIT_MODE",
+        "synchronous",
+        "bcm-data-exports run mode: emit on every CreateExport/UpdateExport, every 24h, or never.",
+        choices=_EMIT,
+    ),
+    Setting("FLOCI_SERVICES_CUR_ENABLED", "true", "Enable or disable the cur service.", kind=_bool),
+    Setting(
+        "FLOCI_SERVICES_CUR_EMIT_MODE",
+        "synchronous",
+        "cur run mode: emit on every Put/ModifyReportDefinition, every 24h, or never.",
+        choices=_EMIT,
+    ),
+    Setting("BCM_LOCAL_S3_ENABLED", "true", "Enable or disable the built-in S3.", kind=_bool),
+    Setting(
+        "BCM_LOCAL_DAILY_INTERVAL_SECONDS",
+        "86400",
+        "Interval of the `daily` emit mode's scheduler (shorten it in tests).",
+        kind=float,
+    ),
+    Setting(
+        "BCM_LOCAL_EXPORT_ARN_STYLE",
+        "floci",
+        "`floci`: export ARNs end in export/<Name> (the seed's form); `aws`: export/<Name>-<uuid> "
+        "like real AWS, to check that code treats ARNs as opaque.",
+        choices=("floci", "aws"),
+    ),
+)
+
+BY_ENV: dict[str, Setting] = {s.env: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved settings; attribute names are the flags' names with underscores."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def with_overrides(self, **overrides: Any) -> Config:
+        return Config({**self.values, **overrides})
+
+
+def _convert(setting: Setting, raw: str) -> Any:
+    if setting.choices and raw.lower() not in setting.choices:
+        raise ValueError(f"{setting.env}={raw!r} is not one of: {', '.join(setting.choices)}")
+    return setting.kind(raw.lower() if setting.choices else raw)
+
+
+def load(env: Mapping[str, str] | None = None, flags: Mapping[str, Any] | None = None) -> Config:
+    """Defaults, overridden by the environment, overridden by CLI flags."""
+    env = os.environ if env is None else env
+    flags = flags or {}
+    values: dict[str, Any] = {}
+    for s in SETTINGS:
+        raw = flags.get(s.attr)
+        if raw is None:
+            raw = env.get(s.env, s.default)
+        values[s.attr] = _convert(s, str(raw))
+    return Config(values)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    for s in SETTINGS:
+        extra = f" (env {s.env}, default {s.default!r})"
+        parser.add_argument(s.flag, dest=s.attr, default=None, help=s.help + extra)
+
+
+def markdown_table() -> str:
+    rows = ["| Environment variable | CLI flag | Default | Description |", "|---|---|---|---|"]
+    for s in SETTINGS:
+        choices = f" One of: {', '.join(f'`{c}`' for c in s.choices)}." if s.choices else ""
+        rows.append(f"| `{s.env}` | `{s.flag}` | `{s.default}` | {s.help}{choices} |")
+    return "\n".join(rows)

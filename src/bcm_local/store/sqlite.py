@@ -1,0 +1,130 @@
+"""Namespaced, account-scoped records in SQLite.
+
+Keys follow the seed's storage keys (`<accountId>::<exportArn>`,
+`<accountId>::<exportArn>::<executionId>`); values are JSON documents. Every write is
+one SQLite transaction, so a crash at any moment leaves either the old or the new
+record, never a torn one. Services with relational needs (S3's object index) create
+their own tables through `transaction()`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq   INTEGER PRIMARY KEY AUTOINCREMENT,
+    ns    TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    value TEXT NOT NULL,
+    UNIQUE (ns, key)
+);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+_HIGH = "\U0010ffff"
+
+
+@dataclass(frozen=True)
+class Record:
+    seq: int
+    key: str
+    value: dict[str, Any]
+
+
+class Store:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        target = str(path) if path else ":memory:"
+        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        if path:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run a group of statements atomically (re-entrant within one thread)."""
+        with self._lock:
+            if self._db.in_transaction:
+                yield self._db
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def get(self, ns: str, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value FROM records WHERE ns=? AND key=?", (ns, key)
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, ns: str, key: str, value: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO records(ns, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT(ns, key) DO UPDATE SET value=excluded.value",
+                (ns, key, json.dumps(value)),
+            )
+
+    def insert(self, ns: str, key: str, value: dict[str, Any]) -> bool:
+        """Add a record unless the key exists; False when it did."""
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO records(ns, key, value) VALUES (?, ?, ?)",
+                (ns, key, json.dumps(value)),
+            )
+            return cur.rowcount == 1
+
+    def delete(self, ns: str, key: str) -> bool:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM records WHERE ns=? AND key=?", (ns, key)).rowcount > 0
+
+    def delete_prefix(self, ns: str, prefix: str) -> int:
+        with self.transaction() as db:
+            cur = db.execute(
+                "DELETE FROM records WHERE ns=? AND key>=? AND key<?", (ns, prefix, prefix + _HIGH)
+            )
+            return cur.rowcount
+
+    def scan(self, ns: str, prefix: str = "", after_seq: int = 0, limit: int = -1) -> list[Record]:
+        """Records whose key starts with `prefix`, in insertion order, after `after_seq`."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, key, value FROM records WHERE ns=? AND key>=? AND key<? AND seq>? "
+                "ORDER BY seq LIMIT ?",
+                (ns, prefix, prefix + _HIGH, after_seq, limit),
+            ).fetchall()
+        return [Record(seq, key, json.loads(value)) for seq, key, value in rows]
+
+    def count(self, ns: str, prefix: str = "") -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT count(*) FROM records WHERE ns=? AND key>=? AND key<?",
+                (ns, prefix, prefix + _HIGH),
+            ).fetchone()
+        return int(row[0])
+
+    def meta(self, name: str, default: str) -> str:
+        """A process-wide value, created once and then stable across restarts."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO meta(name, value) VALUES (?, ?)", (name, default))
+            row = db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
+        return str(row[0])

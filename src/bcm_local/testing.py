@@ -1,0 +1,136 @@
+"""pytest plugin: run bcm-local for a test suite so no test ever reaches real AWS.
+
+Installed with the package (entry point `pytest11`), it provides the session fixture
+`bcm_local_endpoint` (the URL of a fresh emulator on a free port) and sets the AWS
+environment variables so boto3 clients built in tests default to it::
+
+    def test_export(bcm_local_endpoint):
+        client = boto3.client("bcm-data-exports", endpoint_url=bcm_local_endpoint)
+
+`ServerProcess` is the same launcher for code that needs more control (restarts, kills).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ServerProcess:
+    """A `bcm-local serve` child process on a free port."""
+
+    def __init__(
+        self,
+        data_dir: Path | str | None = None,
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
+        self.port = port or free_port()
+        self.data_dir = data_dir
+        self.env = dict(env or {})
+        self.args = args
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path: Path | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> ServerProcess:
+        cmd = [sys.executable, "-m", "bcm_local", "serve", "--port", str(self.port)]
+        if self.data_dir is not None:
+            cmd += ["--data-dir", str(self.data_dir)]
+        cmd += list(self.args)
+        env = {**os.environ, "BCM_LOCAL_LOG_LEVEL": "warning", **self.env}
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        self._wait_healthy(timeout)
+        return self
+
+    def health(self) -> dict[str, Any]:
+        with urllib.request.urlopen(self.endpoint + "/_bcm_local/health", timeout=2) as resp:
+            result: dict[str, Any] = json.load(resp)
+            return result
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                raise RuntimeError(f"bcm-local exited with {self.proc.returncode}: {err}")
+            try:
+                self.health()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("bcm-local did not become healthy in time")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        code = self.proc.returncode
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        self.proc = None
+        return code
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+AWS_TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture(scope="session")
+def bcm_local_endpoint() -> Iterator[str]:
+    """URL of a bcm-local server started for this test session."""
+    saved = {k: os.environ.get(k) for k in [*AWS_TEST_ENV, "AWS_ENDPOINT_URL"]}
+    with ServerProcess() as server:
+        os.environ.update({**AWS_TEST_ENV, "AWS_ENDPOINT_URL": server.endpoint})
+        try:
+            yield server.endpoint
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value

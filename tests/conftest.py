@@ -1,0 +1,80 @@
+"""Shared fixtures: a real bcm-local server process, boto3 clients and the AWS CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from bcm_local.testing import AWS_TEST_ENV, ServerProcess
+
+NO_RETRY = Config(
+    retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60
+)
+
+
+def make_client(endpoint: str, service: str, access_key: str = "test", **kw: Any) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=kw.pop("region_name", "us-east-1"),
+        aws_access_key_id=access_key,
+        aws_secret_access_key="test",
+        config=kw.pop("config", NO_RETRY),
+        **kw,
+    )
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerProcess]:
+    """One in-memory server per test module."""
+    with ServerProcess() as proc:
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def client(server: ServerProcess) -> Callable[..., Any]:
+    """client("s3") / client("bcm-data-exports", access_key="111111111111")."""
+
+    def build(service: str, access_key: str = "test", **kw: Any) -> Any:
+        return make_client(server.endpoint, service, access_key, **kw)
+
+    return build
+
+
+def run_cli(
+    endpoint: str, *args: str, env: dict[str, str] | None = None, check: bool = True
+) -> Any:
+    """Run the AWS CLI against `endpoint`; returns parsed JSON output (or text)."""
+    full_env = {**os.environ, **AWS_TEST_ENV, "AWS_ENDPOINT_URL": endpoint, **(env or {})}
+    full_env.pop("AWS_PROFILE", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "awscli", *args, "--output", "json"],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"aws {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+    if not check:
+        return proc
+    try:
+        return json.loads(proc.stdout) if proc.stdout.strip() else None
+    except ValueError:
+        return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def cli(server: ServerProcess) -> Callable[..., Any]:
+    def call(*args: str, **kw: Any) -> Any:
+        return run_cli(server.endpoint, *args, **kw)
+
+    return call
