@@ -88,6 +88,13 @@ SETTINGS: tuple[Setting, ...] = (
         "cur run mode: emit on every Put/ModifyReportDefinition, every 24h, or never.",
         choices=_EMIT,
     ),
+    Setting(
+        "BCM_LOCAL_CUR_REPORT_LIMIT",
+        "5",
+        "Legacy CUR report definitions allowed per account (AWS documents 5, and 10 elsewhere); "
+        "one more is refused with ReportLimitReachedException.",
+        kind=int,
+    ),
     Setting("BCM_LOCAL_S3_ENABLED", "true", "Enable or disable the built-in S3.", kind=_bool),
     Setting(
         "BCM_LOCAL_DAILY_INTERVAL_SECONDS",
@@ -152,5 +159,7 @@ def markdown_table() -> str:
     rows = ["| Environment variable | CLI flag | Default | Description |", "|---|---|---|---|"]
     for s in SETTINGS:
         choices = f" One of: {', '.join(f'`{c}`' for c in s.choices)}." if s.choices else ""
-        rows.append(f"| `{s.env}` | `{s.flag}` | `{s.default}` | {s.help}{choices} |")
+        default = f"`{s.default}`" if s.default else "(empty)"
+        text = (s.help + choices).replace("<", "&lt;").replace(">", "&gt;")
+        rows.append(f"| `{s.env}` | `{s.flag}` | {default} | {text} |")
     return "\n".join(rows)

@@ -1,0 +1,289 @@
+"""bcm-local benchmarks: one command, one markdown table, baselines measured in the same run.
+
+    python benchmarks/run.py [--quick] [--only startup,api,s3,export,emission]
+
+Prints the table and writes it, with the machine's description, to
+benchmarks/results/<date>.md. Each figure is the median of repeated runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import loadgen, servers  # noqa: E402
+
+Row = tuple[str, str, str, str]  # what, bcm-local, baseline, ratio/goal
+
+
+def _median(fn: Callable[[], float], repeat: int) -> float:
+    return statistics.median(fn() for _ in range(repeat))
+
+
+def startup(repeat: int) -> list[Row]:
+    def bcm() -> tuple[float, float]:
+        child, seconds = servers.start(
+            "bcm-local", servers.bcm_local_cmd, servers.list_exports_probe
+        )
+        rss = child.rss_mib()
+        child.stop()
+        return seconds, rss
+
+    def moto() -> tuple[float, float]:
+        child, seconds = servers.start("moto", servers.moto_cmd, servers.list_buckets_probe)
+        rss = child.rss_mib()
+        child.stop()
+        return seconds, rss
+
+    ours = [bcm() for _ in range(repeat)]
+    theirs = [moto() for _ in range(repeat)]
+    floor = _median(servers.python_floor, repeat)
+    start_ours = statistics.median(s for s, _ in ours)
+    start_moto = statistics.median(s for s, _ in theirs)
+    rss_ours = statistics.median(r for _, r in ours)
+    rss_moto = statistics.median(r for _, r in theirs)
+    return [
+        (
+            "cold start → first ListExports / ListBuckets (s)",
+            f"{start_ours:.3f}",
+            f"moto {start_moto:.3f}; `python -c pass` {floor:.3f}",
+            f"{start_moto / start_ours:.1f}× faster than moto (goal ≤ 0.3 s, ≥ 3×)",
+        ),
+        (
+            "idle RSS after start (MiB)",
+            f"{rss_ours:.1f}",
+            f"moto {rss_moto:.1f}",
+            f"{rss_moto / rss_ours:.1f}× less (goal ≤ 60 MiB)",
+        ),
+    ]
+
+
+def _export_body(name: str) -> bytes:
+    return json.dumps(
+        {
+            "Export": {
+                "Name": name,
+                "DataQuery": {"QueryStatement": "SELECT * FROM COST_AND_USAGE_REPORT"},
+                "DestinationConfigurations": {
+                    "S3Destination": {
+                        "S3Bucket": "bench",
+                        "S3Prefix": "p",
+                        "S3Region": "us-east-1",
+                        "S3OutputConfigurations": {
+                            "Format": "PARQUET",
+                            "Compression": "PARQUET",
+                            "OutputType": "CUSTOM",
+                            "Overwrite": "OVERWRITE_REPORT",
+                        },
+                    }
+                },
+                "RefreshCadence": {"Frequency": "SYNCHRONOUS"},
+            }
+        }
+    ).encode()
+
+
+def _target(op: str) -> str:
+    return f"AWSBillingAndCostManagementDataExports.{op}"
+
+
+def api(seconds: float) -> list[Row]:
+    env = {"FLOCI_SERVICES_BCM_DATA_EXPORTS_EMIT_MODE": "off"}
+    child, _ = servers.start("bcm-local", servers.bcm_local_cmd, servers.list_exports_probe, env)
+    ep = child.endpoint
+    try:
+        for i in range(100):
+            loadgen.once(
+                ep,
+                loadgen.json_call(
+                    ep, _target("CreateExport"), _export_body(f"seed-{i}"), "bcm-data-exports"
+                ),
+            )
+        arn = "arn:aws:bcm-data-exports:us-east-1:000000000000:export/seed-0"
+        get = loadgen.json_call(
+            ep, _target("GetExport"), json.dumps({"ExportArn": arn}).encode(), "bcm-data-exports"
+        )
+        lst = loadgen.json_call(
+            ep, _target("ListExports"), b'{"MaxResults": 100}', "bcm-data-exports"
+        )
+
+        def create(i: int) -> bytes:
+            return loadgen.json_call(
+                ep,
+                _target("CreateExport"),
+                _export_body(f"b-{i}-{os.getpid()}"),
+                "bcm-data-exports",
+            )
+
+        rows: list[Row] = []
+        for label, reqs in (
+            ("GetExport", [get]),
+            ("ListExports (100 exports)", [lst]),
+            ("CreateExport (emit off)", create),
+        ):
+            for clients in (1, 8, 32):
+                r = loadgen.run(ep, reqs, clients, seconds)
+                goal = (
+                    "goal ≥ 3,000/s, p99 < 20 ms" if label == "GetExport" and clients == 8 else ""
+                )
+                rows.append(
+                    (
+                        f"{label}, {clients} clients: req/s (p50 / p99 ms)",
+                        f"{r.rps:,.0f} ({r.p50:.2f} / {r.pct(0.99):.2f}){' ERR' * bool(r.errors)}",
+                        "—",
+                        goal,
+                    )
+                )
+        return rows
+    finally:
+        child.stop()
+
+
+def _s3_workload(ep: str, label: str, seconds: float) -> loadgen.Result:
+    kib4, mib8 = os.urandom(4096), os.urandom(8 << 20)
+    loadgen.once(ep, loadgen.signed("PUT", ep + "/bench"))
+    if label.startswith("ListObjectsV2"):
+        for i in range(1000):
+            loadgen.once(ep, loadgen.signed("PUT", f"{ep}/bench/list/{i:04d}", b"x"))
+        return loadgen.run(
+            ep, [loadgen.signed("GET", ep + "/bench?list-type=2&prefix=list/")], 8, seconds
+        )
+    body = kib4 if "4 KiB" in label else mib8
+    put = loadgen.signed("PUT", f"{ep}/bench/obj", body)
+    if label.startswith("PutObject"):
+        return loadgen.run(ep, [put], 8, seconds)
+    loadgen.once(ep, put)
+    return loadgen.run(ep, [loadgen.signed("GET", f"{ep}/bench/obj")], 8, seconds)
+
+
+def s3(seconds: float) -> list[Row]:
+    rows: list[Row] = []
+    labels = [
+        "PutObject 4 KiB",
+        "GetObject 4 KiB",
+        "PutObject 8 MiB",
+        "GetObject 8 MiB",
+        "ListObjectsV2 (1,000 keys)",
+    ]
+    for label in labels:
+        results = {}
+        for name, cmd, probe in (
+            ("bcm-local", servers.bcm_local_cmd, servers.list_exports_probe),
+            ("moto", servers.moto_cmd, servers.list_buckets_probe),
+        ):
+            child, _ = servers.start(name, cmd, probe)
+            try:
+                results[name] = _s3_workload(child.endpoint, label, seconds)
+            finally:
+                child.stop()
+        ours, moto = results["bcm-local"], results["moto"]
+        ratio = ours.rps / moto.rps if moto.rps else float("inf")
+        rows.append(
+            (
+                f"S3 {label}, 8 clients: req/s (MB/s)",
+                f"{ours.rps:,.0f} ({ours.mb_per_s:,.1f}){' ERR' * bool(ours.errors)}",
+                f"moto {moto.rps:,.0f} ({moto.mb_per_s:,.1f}){' ERR' * bool(moto.errors)}",
+                f"{ratio:.1f}× (goal ≥ 10×)",
+            )
+        )
+    return rows
+
+
+def export(repeat: int) -> list[Row]:
+    child, _ = servers.start("bcm-local", servers.bcm_local_cmd, servers.list_exports_probe)
+    ep = child.endpoint
+    try:
+        loadgen.once(ep, loadgen.signed("PUT", ep + "/bench"))
+        times = []
+        for i in range(repeat):
+            req = loadgen.json_call(
+                ep, _target("CreateExport"), _export_body(f"sync-{i}"), "bcm-data-exports"
+            )
+            status, elapsed = loadgen.once(ep, req)
+            if status != 200:
+                raise RuntimeError(f"synchronous CreateExport failed: {status}")
+            times.append(elapsed)
+        med = statistics.median(times) * 1000
+        return [
+            (
+                "synchronous CreateExport, default scenario, end to end (ms)",
+                f"{med:.0f}",
+                "—",
+                "goal < 300 ms",
+            )
+        ]
+    finally:
+        child.stop()
+
+
+def emission(quick: bool) -> list[Row]:
+    script = ROOT / "benchmarks" / "emission.py"
+    if not script.exists():
+        return [("emission", "not built yet", "", "")]
+    args = [sys.executable, str(script), "--markdown-rows"] + (["--quick"] if quick else [])
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    return [
+        tuple(c.strip() for c in line.strip("|").split("|"))  # type: ignore[misc]
+        for line in out.splitlines()
+        if line.startswith("|")
+    ]
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in open("/proc/cpuinfo")
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(ln.split()[1] for ln in open("/proc/meminfo") if ln.startswith("MemTotal"))
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {int(mem) // 1024 // 1024} GiB RAM, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="shorter runs (smoke check)")
+    parser.add_argument("--only", default="startup,api,s3,export,emission")
+    args = parser.parse_args()
+    seconds, repeat = (1.0, 3) if args.quick else (3.0, 5)
+    sections: dict[str, Callable[[], list[Row]]] = {
+        "startup": lambda: startup(repeat),
+        "api": lambda: api(seconds),
+        "s3": lambda: s3(seconds),
+        "export": lambda: export(repeat),
+        "emission": lambda: emission(args.quick),
+    }
+    rows: list[Row] = []
+    for name in args.only.split(","):
+        rows += sections[name]()
+    table = ["| what | bcm-local | baseline (same run) | ratio / goal |", "|---|---|---|---|"]
+    table += [f"| {' | '.join(r)} |" for r in rows]
+    text = "\n".join(table)
+    print(text)
+    out = ROOT / "benchmarks" / "results" / f"{dt.date.today()}.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(
+        f"# bcm-local benchmarks, {dt.datetime.now():%Y-%m-%d %H:%M}\n\n"
+        f"Machine: {machine()}\n\n{text}\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
