@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
 from bcm_local import __version__, settings
 
@@ -21,10 +22,13 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the emulator server")
     settings.add_arguments(serve)
     commands.add_parser("settings", help="print the settings table (markdown)")
+    from bcm_local.delivery import emit
+
+    emit.add_parser(commands)
     return parser
 
 
-def serve(config: settings.Config) -> int:
+def _uvicorn(app: Any, config: settings.Config) -> None:
     import uvicorn
 
     class _GracefulServer(uvicorn.Server):
@@ -34,7 +38,24 @@ def serve(config: settings.Config) -> int:
             super().handle_exit(sig, frame)
             self._captured_signals.clear()
 
+    _GracefulServer(
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=int(config.port),
+            log_level=str(config.log_level),
+            server_header=False,
+            loop="uvloop",
+            http="httptools",
+            lifespan="on",
+            access_log=False,
+        )
+    ).run()
+
+
+def serve(config: settings.Config) -> int:
     from bcm_local.runtime import Runtime
+    from bcm_local.server import httpd
     from bcm_local.server.app import App
 
     level = str(config.log_level).upper()
@@ -48,21 +69,16 @@ def serve(config: settings.Config) -> int:
     logging.getLogger("bcm_local").info(
         "bcm-local %s on http://%s:%s (state: %s)", __version__, config.host, config.port, where
     )
-    server = _GracefulServer(
-        uvicorn.Config(
-            App(runtime),
-            host=config.host,
-            port=int(config.port),
-            loop="uvloop",
-            http="httptools",
-            lifespan="on",
-            access_log=False,
-            log_level=str(config.log_level),
-            server_header=False,
-            date_header=True,
-        )
-    )
-    server.run()
+    app = App(runtime)
+    try:
+        if config.http_server == "uvicorn":
+            _uvicorn(app, config)
+        else:
+            httpd.run(app, config.host, int(config.port))
+    except OSError as err:
+        runtime.close()
+        print(f"bcm-local: cannot listen on {config.host}:{config.port}: {err}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -71,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "settings":
         print(settings.markdown_table())
         return 0
+    if args.command == "emit":
+        from bcm_local.delivery import emit
+
+        return emit.run(args)
     try:
         config = settings.load(flags=vars(args))
     except ValueError as err:

@@ -41,6 +41,17 @@ def _bool(value: str) -> bool:
     raise ValueError(f"not a boolean: {value!r}")
 
 
+def _quotas(value: str) -> dict[str, int]:
+    """`TABLE=N,TABLE=N`: per-account export limits by table (a table not listed has none)."""
+    limits: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        table, sep, count = item.partition("=")
+        if not sep or not table.strip() or not count.strip().isdigit():
+            raise ValueError(f"not TABLE=COUNT: {item!r}")
+        limits[table.strip()] = int(count)
+    return limits
+
+
 _EMIT = ("synchronous", "daily", "off")
 
 SETTINGS: tuple[Setting, ...] = (
@@ -63,6 +74,12 @@ SETTINGS: tuple[Setting, ...] = (
         "5120",
         "Largest request body accepted, in MiB (S3 PutObject's own limit is 5 GiB).",
         kind=int,
+    ),
+    Setting(
+        "BCM_LOCAL_HTTP_SERVER",
+        "builtin",
+        "HTTP server: the built-in uvloop+httptools one (fast start-up) or uvicorn.",
+        choices=("builtin", "uvicorn"),
     ),
     Setting(
         "BCM_LOCAL_DEFAULT_REGION",
@@ -108,6 +125,59 @@ SETTINGS: tuple[Setting, ...] = (
         "`floci`: export ARNs end in export/<Name> (the seed's form); `aws`: export/<Name>-<uuid> "
         "like real AWS, to check that code treats ARNs as opaque.",
         choices=("floci", "aws"),
+    ),
+    Setting(
+        "BCM_LOCAL_DATA_EXPORTS_QUOTAS",
+        "COST_AND_USAGE_REPORT=5,FOCUS_1_0_AWS=2,FOCUS_1_2_AWS=2,"
+        "COST_OPTIMIZATION_RECOMMENDATIONS=2,COST_AND_USAGE_DASHBOARD=2,CARBON_EMISSIONS=2",
+        "Data Exports allowed per account and table (AWS's quotas), as TABLE=COUNT pairs; one "
+        "more is refused with ServiceQuotaExceededException. Empty: no limits.",
+        kind=_quotas,
+    ),
+    # -- billing data and export files (bcm_local.billing, bcm_local.delivery) --
+    Setting(
+        "BCM_LOCAL_STRICT_SQL",
+        "false",
+        'Reject `SELECT *` in export queries with "Invalid QueryStatement", as AWS does.',
+        kind=_bool,
+    ),
+    Setting(
+        "BCM_LOCAL_EXPORT_LAYOUT",
+        "floci",
+        "Where export files go: `floci` = <prefix>/<name>/<executionId>.parquet (the seed's); "
+        "`aws` = <prefix>/<name>/data/BILLING_PERIOD=YYYY-MM/<name>-00001.snappy.parquet "
+        "plus a manifest under metadata/, like AWS.",
+        choices=("floci", "aws"),
+    ),
+    Setting(
+        "BCM_LOCAL_EXPORT_CHUNK_MB",
+        "256",
+        "`aws` layout: data files are split into numbered chunks of about this many MiB.",
+        kind=float,
+    ),
+    Setting(
+        "BCM_LOCAL_BILLING_SCENARIO",
+        "",
+        "YAML or JSON file describing the organisation whose bill is synthesised; empty: the "
+        "built-in scenario.",
+    ),
+    Setting(
+        "BCM_LOCAL_BILLING_SEED",
+        "42",
+        "Seed of the synthetic bill: the same seed gives byte-identical files.",
+        kind=int,
+    ),
+    Setting(
+        "BCM_LOCAL_BILLING_BACKFILL_MONTHS",
+        "0",
+        "Closed months delivered before the current one (0: the current month only).",
+        kind=int,
+    ),
+    Setting(
+        "BCM_LOCAL_BILLING_SCALE",
+        "1",
+        "Multiplies the scenario's fleet (resources get fresh ids): rows grow linearly.",
+        kind=int,
     ),
 )
 

@@ -124,23 +124,26 @@ class App:
                 "persistent": self.runtime.persistent,
                 "uptime_seconds": round(time.time() - self.runtime.started_at, 3),
             }
-            return Response(
-                200,
-                [("content-type", "application/json")],
-                json.dumps(body).encode(),
-                operation="Health",
-            )
+            return _json_ok(body, "Health")
+        if path.rstrip("/") == "/_bcm_local/state" and request.method == "GET":
+            return _json_ok(self.runtime.store.digest(), "State")
         return Response(404, [("content-type", "application/json")], b'{"message": "Not Found"}')
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                registry.start(self.runtime)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.runtime.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _json_ok(body: dict[str, Any], operation: str) -> Response:
+    data = json.dumps(body).encode()
+    return Response(200, [("content-type", "application/json")], data, operation=operation)
 
 
 def _request(scope: Message, receive: Receive, max_body: int) -> Request:

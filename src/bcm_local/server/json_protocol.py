@@ -8,15 +8,16 @@ dict, from which only the members of the output shape are written.
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from bcm_local.runtime import Context
 from bcm_local.server.errors import AwsError
 from bcm_local.server.http import Response
+from bcm_local.server.json_serializer import Serializer
 from bcm_local.server.model import ServiceModel
 from bcm_local.server.validate import Validator, summary
 
@@ -34,6 +35,7 @@ class JsonProtocol:
         self.model = model
         self.operations = operations
         self.validator = Validator(model)
+        self._serializer = Serializer(model)
         error = model.shapes.get("ValidationException", {}).get("members", {})
         self._reason_field = "Reason" in error
 
@@ -61,13 +63,13 @@ class JsonProtocol:
         if inspect.isawaitable(result):
             result = await result
         out = self.serialize(op.output, result) if op.output else {}
-        return Response(200, self._headers(ctx.request_id), json.dumps(out).encode())
+        return Response(200, self._headers(ctx.request_id), orjson.dumps(out))
 
     def _parse(self, body: bytes) -> dict[str, Any]:
         if not body.strip():
             return {}
         try:
-            params = json.loads(body)
+            params = orjson.loads(body)
         except (UnicodeDecodeError, ValueError):
             raise AwsError("SerializationException", "Malformed JSON request body.") from None
         if not isinstance(params, dict):
@@ -97,22 +99,7 @@ class JsonProtocol:
         }
 
     def serialize(self, shape_name: str, value: Any) -> Any:
-        shape = self.model.shape(shape_name)
-        kind = shape["type"]
-        if kind == "structure":
-            members = shape.get("members", {})
-            return {
-                k: self.serialize(members[k]["shape"], v)
-                for k, v in value.items()
-                if k in members and v is not None
-            }
-        if kind == "list":
-            return [self.serialize(shape["member"]["shape"], v) for v in value]
-        if kind == "map":
-            return {k: self.serialize(shape["value"]["shape"], v) for k, v in value.items()}
-        if kind == "timestamp":
-            return _timestamp(value, shape.get("timestampFormat", "unixTimestamp"))
-        return value
+        return self._serializer(shape_name, value)
 
     def error(self, err: AwsError, request_id: str) -> Response:
         status = err.status or self.model.error_status(err.code)
@@ -120,15 +107,8 @@ class JsonProtocol:
         if err.code in self.model.shapes:
             body.update(self.serialize(err.code, {"Message": err.message, **err.members}))
         headers = [*self._headers(request_id), ("x-amzn-ErrorType", err.code)]
-        return Response(status, headers, json.dumps(body).encode())
+        return Response(status, headers, orjson.dumps(body))
 
     @staticmethod
     def _headers(request_id: str) -> list[tuple[str, str]]:
         return [("content-type", CONTENT_TYPE), ("x-amzn-RequestId", request_id)]
-
-
-def _timestamp(value: float | datetime, fmt: str) -> float | str:
-    moment = value if isinstance(value, datetime) else datetime.fromtimestamp(value, UTC)
-    if fmt == "iso8601":
-        return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return round(moment.timestamp(), 3)

@@ -9,7 +9,7 @@ their own tables through `transaction()`.
 
 from __future__ import annotations
 
-import json
+import hashlib
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -74,14 +76,14 @@ class Store:
             row = self._db.execute(
                 "SELECT value FROM records WHERE ns=? AND key=?", (ns, key)
             ).fetchone()
-        return json.loads(row[0]) if row else None
+        return orjson.loads(row[0]) if row else None
 
     def put(self, ns: str, key: str, value: dict[str, Any]) -> None:
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO records(ns, key, value) VALUES (?, ?, ?) "
                 "ON CONFLICT(ns, key) DO UPDATE SET value=excluded.value",
-                (ns, key, json.dumps(value)),
+                (ns, key, orjson.dumps(value).decode()),
             )
 
     def insert(self, ns: str, key: str, value: dict[str, Any]) -> bool:
@@ -89,7 +91,7 @@ class Store:
         with self.transaction() as db:
             cur = db.execute(
                 "INSERT OR IGNORE INTO records(ns, key, value) VALUES (?, ?, ?)",
-                (ns, key, json.dumps(value)),
+                (ns, key, orjson.dumps(value).decode()),
             )
             return cur.rowcount == 1
 
@@ -112,7 +114,7 @@ class Store:
                 "ORDER BY seq LIMIT ?",
                 (ns, prefix, prefix + _HIGH, after_seq, limit),
             ).fetchall()
-        return [Record(seq, key, json.loads(value)) for seq, key, value in rows]
+        return [Record(seq, key, orjson.loads(value)) for seq, key, value in rows]
 
     def count(self, ns: str, prefix: str = "") -> int:
         with self._lock:
@@ -121,6 +123,24 @@ class Store:
                 (ns, prefix, prefix + _HIGH),
             ).fetchone()
         return int(row[0])
+
+    def digest(self) -> dict[str, Any]:
+        """Row counts and a content hash of every table (to prove a request changed nothing)."""
+        found: dict[str, Any] = {}
+        whole = hashlib.sha256()
+        with self._lock:
+            tables = [
+                r[0]
+                for r in self._db.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table' "
+                    "AND name NOT LIKE 'sqlite_%' AND name != 'meta' ORDER BY name"
+                )
+            ]
+            for table in tables:
+                rows = self._db.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall()
+                found[table] = len(rows)
+                whole.update(table.encode() + repr(rows).encode())
+        return {"tables": found, "sha256": whole.hexdigest()}
 
     def meta(self, name: str, default: str) -> str:
         """A process-wide value, created once and then stable across restarts."""
