@@ -1,0 +1,170 @@
+"""COST_AND_USAGE_REPORT (CUR 2.0) over the model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bcm_local.billing import tables
+from bcm_local.billing.views import const, discount_expr, select_list
+
+if TYPE_CHECKING:
+    from bcm_local.billing.model import Dataset
+
+_SP = "sp_arn IS NOT NULL"
+_RI = "ri_arn IS NOT NULL"
+_SP_EFFECTIVE = "CASE WHEN sp_rate IS NOT NULL THEN k * sp_eff END"
+
+EXPRESSIONS: dict[str, str] = {
+    "bill_bill_type": "bill_type",
+    "bill_billing_entity": const("AWS"),
+    "bill_billing_period_end_date": "bp_end",
+    "bill_billing_period_start_date": "bp_start",
+    "bill_invoice_id": "invoice_id",
+    "bill_invoicing_entity": const("Amazon Web Services, Inc."),
+    "bill_payer_account_id": "payer_id",
+    "bill_payer_account_name": "payer_name",
+    "capacity_reservation_capacity_reservation_arn": "cr_arn",
+    "capacity_reservation_capacity_reservation_status": "cr_status",
+    "capacity_reservation_capacity_reservation_type": "cr_type",
+    "cost_category": "cost_category",
+    "discount_total_discount": "k * edp",
+    "identity_line_item_id": "line_item_id",
+    "identity_time_interval": "interval",
+    "line_item_availability_zone": "az",
+    "line_item_blended_cost": "k * c",
+    "line_item_blended_rate": "rate_str",
+    "line_item_currency_code": const("USD"),
+    "line_item_iam_principal": "iam_principal",
+    "line_item_legal_entity": "legal_entity",
+    "line_item_line_item_description": "description",
+    "line_item_line_item_type": "line_item_type",
+    "line_item_net_unblended_cost": "k * (c + edp)",
+    "line_item_net_unblended_rate": "net_rate_str",
+    "line_item_normalization_factor": "nf",
+    "line_item_normalized_usage_amount": "k * u * nf",
+    "line_item_operation": "operation",
+    "line_item_product_code": "product_code",
+    "line_item_resource_id": "resource_id",
+    "line_item_tax_type": "tax_type",
+    "line_item_unblended_cost": "k * c",
+    "line_item_unblended_rate": "rate_str",
+    "line_item_usage_account_id": "account_id",
+    "line_item_usage_account_name": "account_name",
+    "line_item_usage_amount": "k * u",
+    "line_item_usage_end_date": "end_ts",
+    "line_item_usage_start_date": "start_ts",
+    "line_item_usage_type": "usage_type",
+    "pricing_currency": const("USD"),
+    "pricing_lease_contract_length": "lease_contract_length",
+    "pricing_offering_class": "offering_class",
+    "pricing_public_on_demand_cost": "k * pub",
+    "pricing_public_on_demand_rate": "list_rate_str",
+    "pricing_purchase_option": "purchase_option",
+    "pricing_rate_code": "rate_code",
+    "pricing_rate_id": "rate_id",
+    "pricing_term": "pricing_term",
+    "pricing_unit": "unit",
+    "product": "product_map",
+    "product_from_location": "from_location",
+    "product_from_location_type": "from_location_type",
+    "product_from_region_code": "from_region_code",
+    "product_instance_family": "instance_family",
+    "product_instance_type": "instance_type",
+    "product_location": "region_name",
+    "product_location_type": "location_type",
+    "product_operation": "operation",
+    "product_pricing_unit": "unit",
+    "product_product_family": "product_family",
+    "product_region_code": "region",
+    "product_servicecode": "service_code",
+    "product_sku": "sku",
+    "product_to_location": "to_location",
+    "product_to_location_type": "to_location_type",
+    "product_to_region_code": "to_region_code",
+    "product_usagetype": "usage_type",
+    "reservation_amortized_upfront_cost_for_usage": f"CASE WHEN {_RI} THEN k * ri_amort END",
+    "reservation_amortized_upfront_fee_for_billing_period": "ri_amortized_period",
+    "reservation_effective_cost": f"CASE WHEN {_RI} THEN k * ri_eff END",
+    "reservation_end_time": "ri_end",
+    "reservation_modification_status": f"CASE WHEN {_RI} THEN {const('Original')} END",
+    "reservation_net_amortized_upfront_cost_for_usage": f"CASE WHEN {_RI} THEN k * ri_amort END",
+    "reservation_net_amortized_upfront_fee_for_billing_period": "ri_amortized_period",
+    "reservation_net_effective_cost": f"CASE WHEN {_RI} THEN k * ri_eff END",
+    "reservation_net_recurring_fee_for_usage": f"CASE WHEN {_RI} THEN k * ri_recur END",
+    "reservation_net_unused_amortized_upfront_fee_for_billing_period": "ri_unused_amortized",
+    "reservation_net_unused_recurring_fee": "ri_unused_recurring",
+    "reservation_net_upfront_value": "ri_upfront_value",
+    "reservation_number_of_reservations": "ri_count",
+    "reservation_recurring_fee_for_usage": f"CASE WHEN {_RI} THEN k * ri_recur END",
+    "reservation_reservation_a_r_n": "ri_arn",
+    "reservation_start_time": "ri_start",
+    "reservation_subscription_id": "ri_subscription",
+    "reservation_total_reserved_units": "ri_units",
+    "reservation_unused_amortized_upfront_fee_for_billing_period": "ri_unused_amortized",
+    "reservation_unused_quantity": "ri_unused",
+    "reservation_unused_recurring_fee": "ri_unused_recurring",
+    "reservation_upfront_value": "ri_upfront_value",
+    "resource_tags": "cur_tags",
+    "savings_plan_amortized_upfront_commitment_for_billing_period": "0.0 * sp_commitment",
+    "savings_plan_end_time": "sp_end",
+    "savings_plan_instance_type_family": "sp_family",
+    "savings_plan_net_amortized_upfront_commitment_for_billing_period": "0.0 * sp_commitment",
+    "savings_plan_net_recurring_commitment_for_billing_period": "sp_period",
+    "savings_plan_net_savings_plan_effective_cost": _SP_EFFECTIVE,
+    "savings_plan_offering_type": f"CASE WHEN {_SP} THEN {const('ComputeSavingsPlans')} END",
+    "savings_plan_payment_option": "sp_payment",
+    "savings_plan_purchase_term": "sp_term",
+    "savings_plan_recurring_commitment_for_billing_period": "sp_period",
+    "savings_plan_region": "sp_region",
+    "savings_plan_savings_plan_a_r_n": "sp_arn",
+    "savings_plan_savings_plan_effective_cost": _SP_EFFECTIVE,
+    "savings_plan_savings_plan_rate": "sp_rate",
+    "savings_plan_start_time": "sp_start",
+    "savings_plan_total_commitment_to_date": "CASE WHEN sp_commitment IS NOT NULL THEN k * c END",
+    "savings_plan_used_commitment": "CASE WHEN sp_commitment IS NOT NULL THEN aux END",
+    "tags": "cur_tags",
+}
+
+# summed when INCLUDE_RESOURCES=FALSE aggregates resources away
+MEASURES = frozenset(
+    c.name
+    for c in tables.TABLES[tables.CUR2].columns
+    if c.type == "double"
+    and c.name
+    not in (
+        "line_item_normalization_factor",
+        "savings_plan_savings_plan_rate",
+        "discount_bundled_discount",
+    )
+    and not c.name.endswith("for_billing_period")
+    and not c.name.endswith("_fee")
+    and "upfront_value" not in c.name
+    and "unused" not in c.name
+)
+
+
+def cur2(data: Dataset, props: dict[str, str]) -> str:
+    exprs = {**EXPRESSIONS, "discount": discount_expr(data)}
+    if props["INCLUDE_RESOURCES"] == "TRUE":
+        return f"SELECT\n  {select_list(tables.CUR2, props, exprs)}\nFROM li"
+    full = {**props, "INCLUDE_RESOURCES": "TRUE"}
+    inner = f"SELECT\n  {select_list(tables.CUR2, full, exprs)},\n  k * edp AS __edp\nFROM li"
+    outer = []
+    for col in tables.columns(tables.CUR2, props):
+        name = f'"{col.name}"'
+        if col.name in MEASURES:
+            outer.append(f"sum({name}) AS {name}")
+        elif col.name == "identity_line_item_id":
+            outer.append(f"min({name}) AS {name}")
+        elif col.name == "discount" and data.edp:
+            total = 'sum("__edp")'
+            outer.append(
+                f"CASE WHEN {total} <> 0 THEN map([{const('edp_discount')}], [{total}]) "
+                f"ELSE MAP {{}}::MAP(VARCHAR, DOUBLE) END AS {name}"
+            )
+        else:
+            outer.append(name)
+    return (
+        f"SELECT {', '.join(outer)} FROM ({inner}) GROUP BY ALL "
+        'ORDER BY "line_item_usage_start_date", "identity_line_item_id"'
+    )

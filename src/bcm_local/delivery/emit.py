@@ -1,0 +1,131 @@
+"""`bcm-local emit`: the export pipeline without a server, into a local folder.
+
+Files follow AWS's layout under OUT:
+`<name>/data/BILLING_PERIOD=YYYY-MM/<name>-00001.snappy.parquet` (or `.csv.gz`) and
+`<name>/metadata/BILLING_PERIOD=YYYY-MM/<name>-Manifest.json`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+FORMATS = {"parquet": "PARQUET", "csv": "TEXT_OR_CSV"}
+
+
+def add_parser(commands: Any) -> None:
+    emit = commands.add_parser("emit", help="write export files for a table to a local folder")
+    emit.add_argument("--table", help="table name (default: the query's table)")
+    emit.add_argument("--query", help="export SQL (default: SELECT * FROM <table>)")
+    emit.add_argument("--format", choices=sorted(FORMATS), default="parquet")
+    emit.add_argument("--out", required=True, help="output folder")
+    emit.add_argument("--name", default="export", help="export name used in file names")
+    emit.add_argument("--scenario", help="scenario file (YAML or JSON)")
+    emit.add_argument("--months", type=int, help="backfilled months before the current one")
+    emit.add_argument("--seed", type=int, help="seed of the synthetic bill")
+    emit.add_argument("--scale", type=int, help="fleet multiplier")
+    emit.add_argument("--account", default="000000000000", help="payer account id")
+    emit.add_argument(
+        "--property",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="table property (repeatable), e.g. TIME_GRANULARITY=HOURLY",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from bcm_local import settings
+    from bcm_local.billing.scenario import ScenarioError
+    from bcm_local.billing.tables import TableError
+    from bcm_local.delivery.sql import QueryError
+
+    env = dict(os.environ)
+    for value, name in (
+        (args.scenario, "BILLING_SCENARIO"),
+        (args.seed, "BILLING_SEED"),
+        (args.scale, "BILLING_SCALE"),
+        (args.months, "BILLING_BACKFILL_MONTHS"),
+    ):
+        if value is not None:
+            env[f"BCM_LOCAL_{name}"] = str(value)
+    try:
+        config = settings.load(env=env)
+        written = emit(config, args)
+    except (QueryError, TableError, ScenarioError, ValueError, OSError) as err:
+        print(f"bcm-local emit: {getattr(err, 'message', err)}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
+    return 0
+
+
+def emit(config: Any, args: argparse.Namespace) -> list[Path]:
+    from bcm_local.billing import source, tables, views
+    from bcm_local.delivery import layout
+    from bcm_local.delivery.exports import _checked
+    from bcm_local.delivery.sql import duckdb_sql, outputs, parse
+    from bcm_local.delivery.writer import write
+
+    statement = args.query or f"SELECT * FROM {args.table}"
+    props = dict(item.split("=", 1) for item in args.property if "=" in item)
+    if len(props) != len(args.property):
+        raise ValueError("--property takes NAME=VALUE")
+    table = parse(statement, bool(config.strict_sql)).table
+    query, columns = _checked(statement, {table: props}, bool(config.strict_sql))
+    if args.table and query.table != args.table:
+        raise ValueError(f"--table {args.table} but the query reads {query.table}")
+    props = tables.resolve_properties(query.table, props)
+    fmt = FORMATS[args.format]
+    out = Path(args.out)
+    work = out / f".emit-{uuid.uuid4().hex}"
+    work.mkdir(parents=True)
+    con = source.connect(work)
+    if sys.stderr.isatty():
+        con.execute("PRAGMA enable_progress_bar")
+    written: list[Path] = []
+    try:
+        now = datetime.now(UTC)
+        data = source.open_dataset(
+            con, config, args.account, now, source.granularity_of(query.table, props)
+        )
+        sql = duckdb_sql(query, columns, views.table_sql(data, query.table, props), data)
+        outs = outputs(query, columns)
+        execution = uuid.uuid4().hex
+        chunk = max(int(float(config.export_chunk_mb) * 2**20), 1)
+        for period in data.periods:
+            data.focus(period)
+            part = layout.Partition("", args.name, period, "")
+            files = write(con, sql, outs, fmt, work / f"p{period.index}", chunk)
+            keys = [part.chunk_key(n + 1, fmt) for n in range(len(files))]
+            for key, path in zip(keys, files, strict=True):
+                written.append(_move(path, out / key))
+            body = layout.manifest({"Name": args.name}, execution, str(out), part, keys, outs, fmt)
+            target = out / part.manifest_key
+            (work / "manifest.json").write_bytes(body)
+            written.append(_move(work / "manifest.json", target))
+    finally:
+        con.close()
+        _remove(work)
+    return written
+
+
+def _move(src: Path, dest: Path) -> Path:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(src, dest)
+    return dest
+
+
+def _remove(path: Path) -> None:
+    import shutil
+
+    for _ in range(3):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        time.sleep(0.05)

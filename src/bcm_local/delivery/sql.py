@@ -1,0 +1,255 @@
+"""The export SQL: AWS's Data Exports subset, parsed with sqlglot and run in DuckDB.
+
+    SELECT col, map_col.key [AS alias], ... | * FROM <TABLE> [WHERE ...] [LIMIT n]
+
+Keywords are case-insensitive, table and column names case-sensitive. WHERE accepts
+comparisons, AND/OR/NOT, IN, LIKE, BETWEEN, IS [NOT] NULL, literals and casts of literals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bcm_local.billing import tables
+from bcm_local.billing.types import duck_type, is_map, map_value_type
+
+if TYPE_CHECKING:
+    from bcm_local.billing.model import Dataset
+
+INVALID = "Invalid QueryStatement"
+MAX_LENGTH = 36_000
+
+
+class QueryError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Item:
+    """One output column: a table column, or one key of a map column."""
+
+    output: str
+    column: str
+    key: str | None = None
+
+
+@dataclass
+class Query:
+    table: str
+    items: list[Item] | None  # None: SELECT *
+    where: Any  # sqlglot expression or None
+    limit: int | None
+
+
+def parse(statement: str, strict: bool = False) -> Query:
+    """Parse and check the shape of the statement (not yet its columns)."""
+    import sqlglot
+    from sqlglot import exp
+
+    if len(statement) > MAX_LENGTH or not statement.strip():
+        raise QueryError(INVALID)
+    try:
+        parsed = [s for s in sqlglot.parse(statement, read="trino") if s is not None]
+    except Exception:
+        raise QueryError(INVALID) from None
+    if len(parsed) != 1 or not isinstance(parsed[0], exp.Select):
+        raise QueryError(INVALID)
+    select = parsed[0]
+    allowed = {"expressions", "from", "from_", "where", "limit"}
+    if any(v for k, v in select.args.items() if k not in allowed):
+        raise QueryError(INVALID)
+    source = select.args.get("from_") or select.args.get("from")
+    if source is None or source.args.get("expressions") or select.args.get("joins"):
+        raise QueryError(INVALID)
+    table = source.this
+    if not isinstance(table, exp.Table) or table.args.get("db") or table.args.get("alias"):
+        raise QueryError(INVALID)
+    items = _items(select.expressions, table.name, strict)
+    where = select.args.get("where")
+    if where is not None:
+        _check_condition(where.this)
+    return Query(table.name, items, where.this if where is not None else None, _limit(select))
+
+
+def _limit(select: Any) -> int | None:
+    from sqlglot import exp
+
+    limit = select.args.get("limit")
+    if limit is None:
+        return None
+    value = limit.expression
+    if not isinstance(value, exp.Literal) or value.is_string or not value.this.isdigit():
+        raise QueryError(INVALID)
+    return int(value.this)
+
+
+def _items(expressions: list[Any], table: str, strict: bool) -> list[Item] | None:
+    from sqlglot import exp
+
+    if len(expressions) == 1 and isinstance(expressions[0], exp.Star):
+        if strict:
+            raise QueryError(INVALID)
+        return None
+    items: list[Item] = []
+    for node in expressions:
+        alias = None
+        if isinstance(node, exp.Alias):
+            alias, node = node.alias, node.this
+        if not isinstance(node, exp.Column) or node.args.get("db"):
+            raise QueryError(INVALID)
+        column, key = _reference(node, table)
+        items.append(Item(alias or key or column, column, key))
+    names = [i.output for i in items]
+    if len(set(names)) != len(names):
+        raise QueryError(INVALID)
+    return items
+
+
+def _reference(node: Any, table: str) -> tuple[str, str | None]:
+    """(column, map key) of `col`, `TABLE.col` or `map_col.key`."""
+    qualifier = node.table
+    if not qualifier or qualifier == table:
+        return node.name, None
+    return qualifier, node.name
+
+
+_CONDITIONS = [
+    "And",
+    "Or",
+    "Not",
+    "Paren",
+    "EQ",
+    "NEQ",
+    "GT",
+    "GTE",
+    "LT",
+    "LTE",
+    "In",
+    "Like",
+    "ILike",
+    "Between",
+    "Is",
+    "Null",
+    "Boolean",
+    "Literal",
+    "Column",
+    "Identifier",
+    "Cast",
+    "DataType",
+    "DataTypeParam",
+    "Neg",
+    "Tuple",
+]
+
+
+def _check_condition(node: Any) -> None:
+    from sqlglot import exp
+
+    kinds = tuple(getattr(exp, name) for name in _CONDITIONS)
+    for sub in node.walk():
+        if not isinstance(sub, kinds):
+            raise QueryError(INVALID)
+        if isinstance(sub, exp.Cast) and not isinstance(sub.this, exp.Literal):
+            raise QueryError(INVALID)
+        if isinstance(sub, exp.Column) and sub.args.get("db"):
+            raise QueryError(INVALID)
+
+
+def check_columns(query: Query, props: dict[str, str] | None) -> list[tables.Column]:
+    """The table's columns under `props`; raises QueryError when the query names others."""
+    available = {c.name: c for c in tables.columns(query.table, props)}
+    needed = [(i.column, i.key) for i in query.items or []]
+    if query.where is not None:
+        from sqlglot import exp
+
+        needed += [_reference(c, query.table) for c in query.where.find_all(exp.Column)]
+    for column, key in needed:
+        found = available.get(column)
+        if found is None or (key is not None and not is_map(found.type)):
+            raise QueryError(
+                f"The columns in the query provided are not a subset of the table {query.table}"
+            )
+    return list(available.values())
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    type: str  # AWS type
+
+
+def outputs(query: Query, columns: list[tables.Column]) -> list[Output]:
+    types = {c.name: c.type for c in columns}
+    if query.items is None:
+        return [Output(c.name, c.type) for c in columns]
+    return [
+        Output(i.output, map_value_type(types[i.column]) if i.key else types[i.column])
+        for i in query.items
+    ]
+
+
+# table column -> the model's map column whose ENUM key type it uses
+MAP_SOURCES = {
+    (tables.CUR2, "product"): "product_map",
+    (tables.CUR2, "resource_tags"): "cur_tags",
+    (tables.CUR2, "tags"): "cur_tags",
+    (tables.CUR2, "cost_category"): "cost_category",
+    (tables.FOCUS_1_2, "Tags"): "focus_tags",
+    (tables.FOCUS_1_2, "SkuPriceDetails"): "product_map",
+    (tables.FOCUS_1_0, "Tags"): "focus_tags",
+    (tables.FOCUS_1_0, "x_CostCategories"): "cost_category",
+}
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _access(data: Dataset, table: str, column: str, key: str, aws_type: str) -> str:
+    source = MAP_SOURCES.get((table, column))
+    if source is not None:
+        found = data.map_keys.get(source)
+        if found is None or key not in found[1]:
+            return f"NULL::{duck_type(map_value_type(aws_type))}"
+        return f'map_extract_value("{column}", {_quote(key)}::{found[0]})'
+    return f'map_extract_value("{column}", {_quote(key)})'
+
+
+def duckdb_sql(query: Query, columns: list[tables.Column], source_sql: str, data: Dataset) -> str:
+    """The SELECT that produces the export's rows from the table's SQL."""
+    from sqlglot import exp
+
+    types = {c.name: c.type for c in columns}
+    if query.items is None:
+        select = ", ".join(f'"{c.name}"' for c in columns)
+    else:
+        parts = []
+        for item in query.items:
+            expr = (
+                _access(data, query.table, item.column, item.key, types[item.column])
+                if item.key
+                else f'"{item.column}"'
+            )
+            parts.append(f'{expr} AS "{item.output}"')
+        select = ", ".join(parts)
+    sql = f"SELECT {select} FROM ({source_sql}) AS t"
+    if query.where is not None:
+
+        def rewrite(node: Any) -> Any:
+            if isinstance(node, exp.Column):
+                column, key = _reference(node, query.table)
+                if key is None:
+                    return exp.column(column, quoted=True)
+                return exp.maybe_parse(
+                    _access(data, query.table, column, key, types[column]), dialect="duckdb"
+                )
+            return node
+
+        condition = query.where.copy().transform(rewrite)
+        sql += f" WHERE {condition.sql(dialect='duckdb')}"
+    if query.limit is not None:
+        sql += f" LIMIT {query.limit}"
+    return sql
