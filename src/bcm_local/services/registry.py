@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from bcm_local.runtime import Runtime
 from bcm_local.server import model
 from bcm_local.server.json_protocol import Handler, JsonProtocol
 from bcm_local.settings import Config
@@ -24,6 +25,7 @@ class JsonService:
     target_prefix: str
     operations_module: str  # module with an OPERATIONS table
     enabled_setting: str  # Config attribute
+    startup: str = ""  # "module:function(runtime)" run at server start while enabled
 
     def enabled(self, config: Config) -> bool:
         return bool(getattr(config, self.enabled_setting))
@@ -42,6 +44,7 @@ JSON_SERVICES: tuple[JsonService, ...] = (
         "AWSBillingAndCostManagementDataExports",
         "bcm_local.services.dataexports.operations",
         "bcm_data_exports_enabled",
+        "bcm_local.services.dataexports.executions:startup",
     ),
     JsonService(
         "cur",
@@ -49,10 +52,19 @@ JSON_SERVICES: tuple[JsonService, ...] = (
         "AWSOrigamiServiceGatewayService",
         "bcm_local.services.cur.operations",
         "cur_enabled",
+        "bcm_local.services.cur.emit:ensure_scheduled",
     ),
 )
 
 BY_TARGET: dict[str, JsonService] = {s.target_prefix: s for s in JSON_SERVICES}
+
+
+def start(runtime: Runtime) -> None:
+    """Run the start-up hooks of the enabled services (recovery, daily schedules)."""
+    for service in JSON_SERVICES:
+        if service.startup and service.enabled(runtime.config):
+            module, _, function = service.startup.partition(":")
+            getattr(importlib.import_module(module), function)(runtime)
 
 
 def states(config: Config) -> dict[str, str]:
