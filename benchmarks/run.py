@@ -99,7 +99,7 @@ def _target(op: str) -> str:
 
 
 def api(seconds: float) -> list[Row]:
-    env = {"FLOCI_SERVICES_BCM_DATA_EXPORTS_EMIT_MODE": "off"}
+    env = {"FLOCI_SERVICES_BCM_DATA_EXPORTS_EMIT_MODE": "off", "BCM_LOCAL_DATA_EXPORTS_QUOTAS": ""}
     child, _ = servers.start("bcm-local", servers.bcm_local_cmd, servers.list_exports_probe, env)
     ep = child.endpoint
     try:
