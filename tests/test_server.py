@@ -231,3 +231,52 @@ def test_python_dash_m_entry_point_serves() -> None:
     finally:
         child.terminate()
         assert child.wait(15) == 0
+
+
+def test_pytest_plugin_fixture_serves_boto3(bcm_local_endpoint: str) -> None:
+    """The fixture users get from `bcm_local.testing` (pytest11 entry point)."""
+    import boto3
+
+    client = boto3.client("bcm-data-exports", endpoint_url=bcm_local_endpoint)
+    assert client.list_exports()["Exports"] == []
+    s3 = boto3.client("s3", endpoint_url=bcm_local_endpoint)
+    s3.create_bucket(Bucket="plugin-bucket")
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["plugin-bucket"]
+
+
+def test_plugin_is_registered_as_pytest11_entry_point() -> None:
+    from importlib.metadata import entry_points
+
+    names = {ep.name: ep.value for ep in entry_points(group="pytest11")}
+    assert names.get("bcm_local") == "bcm_local.testing"
+
+
+def test_uvicorn_fallback_serves_json_and_s3() -> None:
+    import boto3
+
+    with ServerProcess(env={"BCM_LOCAL_HTTP_SERVER": "uvicorn"}) as proc:
+        kw = {
+            "endpoint_url": proc.endpoint,
+            "region_name": "us-east-1",
+            "aws_access_key_id": "test",
+            "aws_secret_access_key": "test",
+        }
+        assert boto3.client("bcm-data-exports", **kw).list_exports()["Exports"] == []
+        s3 = boto3.client("s3", **kw)
+        s3.create_bucket(Bucket="via-uvicorn")
+        s3.put_object(Bucket="via-uvicorn", Key="k", Body=b"hello")
+        assert s3.get_object(Bucket="via-uvicorn", Key="k")["Body"].read() == b"hello"
+
+
+def test_access_log_has_one_line_per_request() -> None:
+    proc = ServerProcess(env={"BCM_LOCAL_LOG_LEVEL": "info"}).start()
+    post(proc.endpoint, f"{TARGET}.ListExports", b"{}")
+    post(proc.endpoint, f"{TARGET}.ListExports", b'{"MaxResults": 0}')
+    assert proc.proc is not None and proc.proc.stderr is not None
+    process = proc.proc
+    process.terminate()
+    _, err = process.communicate(timeout=15)
+    lines = [ln for ln in err.decode().splitlines() if "bcm_local.access" in ln]
+    assert any(ln.endswith("ms") and "bcm-data-exports ListExports 200" in ln for ln in lines)
+    assert any("bcm-data-exports ListExports 400" in ln for ln in lines)
+    proc.proc = None
