@@ -78,3 +78,28 @@ def test_emit_reports_errors(tmp_path: Path) -> None:
     bad.write_text("resources:\n  - kind: ec3\n")
     done = emit("--table", "FOCUS_1_2_AWS", "--out", str(tmp_path), "--scenario", str(bad))
     assert done.returncode == 2 and "scenario.resources[0].kind" in done.stderr
+
+
+def test_emit_progress_flag_reports_periods_files_and_rows(tmp_path: Path) -> None:
+    done = emit(
+        "--table",
+        "FOCUS_1_2_AWS",
+        "--out",
+        str(tmp_path),
+        "--months",
+        "1",
+        "--progress",
+    )
+    assert done.returncode == 0, done.stderr
+    data = [Path(p) for p in done.stdout.split() if p.endswith(".parquet")]
+    assert len(data) == 2 and all(
+        Path(p).exists() for p in done.stdout.split()
+    )  # stdout: paths only
+    lines = [line for line in done.stderr.splitlines() if line.startswith("bcm-local emit:")]
+    assert len(lines) == 2 and "\r" not in done.stderr  # not a terminal: plain lines
+    assert lines[0].startswith("bcm-local emit: 1/2 periods, 1 files, ")
+    assert lines[1].startswith("bcm-local emit: 2/2 periods, 2 files, ")
+    per_period = [int(line.rsplit(": ", 1)[1].split()[2].replace(",", "")) for line in lines]
+    assert per_period == [pq.read_metadata(p).num_rows for p in sorted(data)]
+    quiet = emit("--table", "FOCUS_1_2_AWS", "--out", str(tmp_path / "quiet"))
+    assert quiet.returncode == 0 and quiet.stderr == ""  # no terminal, no flag: silent

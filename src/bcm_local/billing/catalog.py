@@ -117,6 +117,8 @@ SERVICES: dict[str, tuple[str, str, str]] = {
     "AmazonCloudWatch": ("Amazon CloudWatch", "Management and Governance", "Observability"),
     "awskms": ("AWS Key Management Service", "Security", "Key Management"),
     "AmazonBedrock": ("Amazon Bedrock", "AI and Machine Learning", "Generative AI"),
+    "AmazonECS": ("Amazon Elastic Container Service", "Compute", "Containers"),
+    "AmazonEKS": ("Amazon Elastic Kubernetes Service", "Compute", "Containers"),
     "ComputeSavingsPlans": ("Savings Plans for AWS Compute usage", "Compute", "Other (Compute)"),
     "AWSSupportBusiness": ("AWS Support (Business)", "Other", "Support"),
 }

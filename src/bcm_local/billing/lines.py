@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bcm_local.billing import catalog, ids
+from bcm_local.billing import catalog, containers, ids
 from bcm_local.billing.derived import Placed
 from bcm_local.billing.periods import Period
 
@@ -84,6 +84,7 @@ STRING_COLUMNS = [
     "commitment_id",
     "commitment_unit",
     "pattern",
+    "split_parent",
 ]
 NUMBER_COLUMNS = [
     "u",
@@ -107,8 +108,23 @@ NUMBER_COLUMNS = [
     "ri_recurring_period",
     "ri_upfront_value",
     "lp",
+    *(f"split_{name}" for name in containers.FIELDS),
 ]
-MAP_COLUMNS = ("product_map", "cur_tags", "focus_tags", "cost_category")
+# cur_tags: CUR 2.0 resource_tags; cur_all_tags(_iam): CUR 2.0 `tags` (resource tags, cost
+# categories and, with INCLUDE_IAM_PRINCIPAL_DATA, IAM principal tags), keys prefixed with
+# their source as AWS's tags column does; focus_tags: FOCUS Tags
+MAP_COLUMNS = (
+    "product_map",
+    "cur_tags",
+    "focus_tags",
+    "cost_category",
+    "cur_all_tags",
+    "cur_all_tags_iam",
+)
+# map columns stored with another column's key/value ENUM types (one key type per export
+# column, whichever variant a table property picks)
+SHARED_MAP_TYPES = {"cur_all_tags": "cur_all_tags_iam"}
+PRINCIPAL_TAG_PREFIX = "iamPrincipal/"
 _PRODUCT_COLUMNS = {
     "from_location",
     "from_location_type",
@@ -306,8 +322,8 @@ def _append(
         else None,
         "product_map": {k: v for k, v in line.product.items() if k not in _PRODUCT_COLUMNS},
         "cur_tags": {cur_tag_key(k): v for k, v in sorted(line.tags.items()) if k != "Name"},
-        "focus_tags": dict(sorted(line.tags.items())),
         "cost_category": categories.get(line.account_id, {}),
+        **_tag_maps(line, categories.get(line.account_id, {})),
         "period": period.index,
         "pk": pks[(line.pattern, line.variant)],
         "h0": h0,
@@ -321,5 +337,19 @@ def _append(
     }
     for key in _PRODUCT_COLUMNS:
         values[key] = line.product.get(key)
+    values["split_parent"] = line.split_parent
+    for name in containers.FIELDS:
+        values[f"split_{name}"] = line.split.get(name)
     for name, value in values.items():
         cols[name].append(value)
+
+
+def _tag_maps(line: Any, categories: dict[str, str]) -> dict[str, dict[str, str]]:
+    principal = {PRINCIPAL_TAG_PREFIX + k: v for k, v in sorted(line.principal_tags.items())}
+    tags = {f"resourceTags/{k}": v for k, v in sorted(line.tags.items()) if k != "Name"}
+    tags |= {f"costCategory/{k}": v for k, v in sorted(categories.items())}
+    return {
+        "focus_tags": dict(sorted(line.tags.items())) | principal,
+        "cur_all_tags": tags,
+        "cur_all_tags_iam": tags | principal,
+    }

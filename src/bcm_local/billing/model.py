@@ -1,7 +1,9 @@
 """Builds one bill in DuckDB: `lines` (one row per metered series, string columns as
 ENUMs so the Parquet writer copies dictionaries instead of hashing strings) and `factors`
 (one row per pattern and time slot). Rows are never built in Python: the `li` view joins
-the two, and every table is a projection of `li`.
+the two, and every table is a projection of `li`. The split cost allocation records of
+container tasks live apart (`split_lines`, `li_split`): only CUR 2.0 with
+INCLUDE_SPLIT_COST_ALLOCATION_DATA reads them.
 """
 
 from __future__ import annotations
@@ -37,8 +39,17 @@ class Dataset:
 
     def focus(self, period: Period | None) -> None:
         """Restrict every table to one billing period (None: all periods)."""
-        where = "" if period is None else f" WHERE period = {period.index}"
-        self.con.execute(f"CREATE OR REPLACE VIEW lines AS SELECT * FROM lines_all{where}")
+        _line_views(self.con, period)
+
+
+def _line_views(con: Any, period: Period | None) -> None:
+    where = "" if period is None else f" AND period = {period.index}"
+    con.execute(
+        "CREATE OR REPLACE VIEW lines AS SELECT * FROM lines_all "
+        f"WHERE split_parent IS NULL{where};\n"
+        "CREATE OR REPLACE VIEW split_lines AS SELECT * FROM lines_all "
+        f"WHERE split_parent IS NOT NULL{where}"
+    )
 
 
 def cur2_relation(
@@ -254,14 +265,18 @@ def _factors_table(
 
 def _replicate(con: Any, scale: int) -> None:
     """Clone replicable lines `scale` times with fresh resource ids (the scale knob)."""
-    new_id = (
-        "CASE WHEN r.range = 0 OR resource_id IS NULL THEN resource_id "
-        "WHEN regexp_matches(resource_id, '-0[0-9a-f]{16}$') "
-        "THEN left(resource_id, -6) || left(md5(resource_id || r.range::VARCHAR), 6) "
-        "ELSE resource_id || '-' || r.range::VARCHAR END"
-    )
+
+    def new_id(column: str) -> str:  # a task's parent gets the id its instance's clone gets
+        return (
+            f"CASE WHEN r.range = 0 OR {column} IS NULL THEN {column} "
+            f"WHEN regexp_matches({column}, '-0[0-9a-f]{{16}}$') "
+            f"THEN left({column}, -6) || left(md5({column} || r.range::VARCHAR), 6) "
+            f"ELSE {column} || '-' || r.range::VARCHAR END"
+        )
+
     con.execute(
-        f"CREATE TABLE lines_wide AS SELECT * REPLACE ({new_id} AS resource_id, "
+        f"CREATE TABLE lines_wide AS SELECT * REPLACE ({new_id('resource_id')} AS resource_id, "
+        f"{new_id('split_parent')} AS split_parent, "
         "line_key || lpad(r.range::VARCHAR, 4, '0') AS line_key) "
         f"FROM raw_lines, range({int(scale)}) r WHERE r.range = 0 OR replicable "
         "ORDER BY period, r.range, rowid"
@@ -276,31 +291,34 @@ def _enumify(con: Any, data: Dataset, columns: dict[str, list[Any]], scale: int)
         f"e_{n}": {v for v in columns[n] if v is not None} for n in lines.STRING_COLUMNS
     }
     for name in lines.MAP_COLUMNS:
-        sets[f"k_{name}"] = {k for m in columns[name] for k in m}
-        sets[f"v_{name}"] = {v for m in columns[name] for v in m.values()}
+        base = lines.SHARED_MAP_TYPES.get(name, name)
+        sets.setdefault(f"k_{base}", set()).update(k for m in columns[name] for k in m)
+        sets.setdefault(f"v_{base}", set()).update(v for m in columns[name] for v in m.values())
     script = []
     for type_name, values in sets.items():
         if not values:
             continue
-        if type_name == "e_resource_id" and scale > 1:
-            query = "SELECT DISTINCT resource_id FROM lines_wide WHERE resource_id IS NOT NULL"
+        if type_name in ("e_resource_id", "e_split_parent") and scale > 1:
+            column = type_name[2:]
+            query = f"SELECT DISTINCT {column} FROM lines_wide WHERE {column} IS NOT NULL"
             script.append(f"CREATE TYPE {type_name} AS ENUM ({query} ORDER BY 1)")
             continue
         literal = ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values))
         script.append(f"CREATE TYPE {type_name} AS ENUM ({literal})")
     casts = [f"{n}::e_{n} AS {n}" for n in lines.STRING_COLUMNS if sets[f"e_{n}"]]
     for name in lines.MAP_COLUMNS:
-        if sets[f"k_{name}"]:
-            casts.append(f"{name}::MAP(k_{name}, v_{name}) AS {name}")
-            data.map_keys[name] = (f"k_{name}", sorted(sets[f"k_{name}"]))
+        base = lines.SHARED_MAP_TYPES.get(name, name)
+        if sets[f"k_{base}"]:
+            casts.append(f"{name}::MAP(k_{base}, v_{base}) AS {name}")
+            data.map_keys[name] = (f"k_{base}", sorted(sets[f"k_{base}"]))
     script.append(
         f"CREATE TABLE lines_all AS SELECT * REPLACE ({', '.join(casts)}), "
         "period_start::TIMESTAMP AS bp_start, period_end::TIMESTAMP AS bp_end, "
         "MAP {}::MAP(VARCHAR, DOUBLE) AS no_discount FROM lines_wide"
     )
     script.append("DROP TABLE lines_wide")
-    script.append("CREATE VIEW lines AS SELECT * FROM lines_all")
     con.execute(";\n".join(script))
+    _line_views(con, None)
 
 
 def _li_view(con: Any, granularity: str) -> None:
@@ -311,9 +329,10 @@ def _li_view(con: Any, granularity: str) -> None:
         aux = "f.aux"
     else:
         k, aux = "f.factor", "f.aux"
-    con.execute(
-        "CREATE VIEW li AS SELECT l.*, f.start_ts, f.end_ts, f.interval, "
-        f"l.line_key || f.slot_code AS line_item_id, {k} AS k, {aux} AS aux "
-        "FROM lines l JOIN factors f ON f.period = l.period AND f.pk = l.pk "
-        "AND f.h_start < l.h1 AND f.h_end > l.h0"
-    )
+    for view, source in (("li", "lines"), ("li_split", "split_lines")):
+        con.execute(
+            f"CREATE VIEW {view} AS SELECT l.*, f.start_ts, f.end_ts, f.interval, "
+            f"l.line_key || f.slot_code AS line_item_id, {k} AS k, {aux} AS aux "
+            f"FROM {source} l JOIN factors f ON f.period = l.period AND f.pk = l.pk "
+            "AND f.h_start < l.h1 AND f.h_end > l.h0"
+        )

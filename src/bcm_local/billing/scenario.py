@@ -24,6 +24,13 @@ Format (every key optional except where noted)::
         reservation: ri1                  # ec2/rds covered by this reservation
         capacity_reservation: cr1         # ec2 running in this capacity reservation
         start_day: 1                      # first active day of each month
+        containers: ecs                   # ec2 hosting ECS tasks / EKS pods (ecs | eks):
+        tasks: 3                          #   per instance; split cost allocation data
+        task_vcpu: 1                      #   reserved vCPUs of each task / pod
+        task_memory_gb: 4                 #   reserved memory of each task / pod
+        principal: assistant              # IAM principal calling it (line_item_iam_principal)
+    iam_principals: [{key: assistant, name: assistant-service, kind: role|user,
+                      account: data, tags: {team: data}}]   # tags: IAM principal tags
     savings_plans: [{key: sp1, commitment: 0 (auto), term: 1yr|3yr, payment: No Upfront}]
     reserved_instances: [{key: ri1, account: prod, service: rds|ec2, type: db.r6g.large,
                           region: us-east-1, count: 1, term: 1yr|3yr, payment: Partial Upfront,
@@ -93,6 +100,22 @@ class Resource:
     reservation: str = ""
     capacity_reservation: str = ""
     start_day: int = 1
+    containers: str = ""
+    tasks: int = 0
+    task_vcpu: float = 0.0
+    task_memory_gb: float = 0.0
+    principal: str = ""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An IAM user or role whose calls are billed to it, with its (cost allocation) tags."""
+
+    key: str
+    name: str
+    kind: str = "role"
+    account: str = "payer"
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -143,6 +166,7 @@ class Scenario:
     savings_plans: tuple[SavingsPlan, ...] = ()
     reserved_instances: tuple[ReservedInstance, ...] = ()
     capacity_reservations: tuple[CapacityReservation, ...] = ()
+    iam_principals: tuple[Principal, ...] = ()
     credits: tuple[Adjustment, ...] = ()
     refunds: tuple[Adjustment, ...] = ()
     tax_rate: float = 0.0
@@ -212,7 +236,7 @@ def from_dict(raw: Any) -> Scenario:
     if not isinstance(raw, dict):
         raise ScenarioError("scenario: must be a mapping")
     top = "organization resources savings_plans reserved_instances capacity_reservations "
-    top += "credits refunds tax support discounts shape"
+    top += "iam_principals credits refunds tax support discounts shape"
     unknown = sorted(set(raw) - set(top.split()))
     if unknown:
         raise ScenarioError(f"scenario.{unknown[0]}: unknown field (valid: {top})")
@@ -245,6 +269,7 @@ def from_dict(raw: Any) -> Scenario:
         capacity_reservations=_records(
             "scenario.capacity_reservations", raw.get("capacity_reservations"), CapacityReservation
         ),
+        iam_principals=_records("scenario.iam_principals", raw.get("iam_principals"), Principal),
         credits=_records("scenario.credits", raw.get("credits"), Adjustment),
         refunds=_records("scenario.refunds", raw.get("refunds"), Adjustment),
         tax_rate=_value("scenario.tax.rate", tax.get("rate", 0.0), float),
@@ -298,6 +323,14 @@ def _check(sc: Scenario) -> None:
             _choice(f"{p}.reservation", r.reservation, ri_keys)
         if r.capacity_reservation:
             _choice(f"{p}.capacity_reservation", r.capacity_reservation, cr_keys)
+        if r.containers:
+            _check_containers(p, r)
+        if r.principal:
+            _choice(f"{p}.principal", r.principal, {x.key for x in sc.iam_principals})
+    for i, principal in enumerate(sc.iam_principals):
+        p = f"scenario.iam_principals[{i}]"
+        _choice(f"{p}.kind", principal.kind, ("role", "user"))
+        _choice(f"{p}.account", principal.account, account_keys)
     for i, ri in enumerate(sc.reserved_instances):
         p = f"scenario.reserved_instances[{i}]"
         _choice(f"{p}.service", ri.service, ("ec2", "rds"))
@@ -316,6 +349,24 @@ def _check(sc: Scenario) -> None:
     for name, items in (("credits", sc.credits), ("refunds", sc.refunds)):
         for i, adj in enumerate(items):
             _choice(f"scenario.{name}[{i}].account", adj.account, account_keys)
+
+
+def _check_containers(p: str, r: Resource) -> None:
+    """Tasks must fit on their instance (their reservations, not their actual use)."""
+    _choice(f"{p}.containers", r.containers, ("ecs", "eks"))
+    if r.kind != "ec2":
+        raise ScenarioError(f"{p}.containers: only ec2 instances host containers")
+    if r.tasks < 1:
+        raise ScenarioError(f"{p}.tasks: must be at least 1 with containers")
+    _price, vcpu, memory = catalog.EC2_TYPES[r.type]
+    for name, each, capacity in (("task_vcpu", r.task_vcpu, vcpu), ("task_memory_gb",
+                                 r.task_memory_gb, memory)):  # fmt: skip
+        if each <= 0:
+            raise ScenarioError(f"{p}.{name}: must be greater than 0 with containers")
+        if each * r.tasks > capacity:
+            raise ScenarioError(
+                f"{p}.{name}: {r.tasks} tasks x {each:g} exceed the {r.type}'s {capacity:g}"
+            )
 
 
 def load(path: str | Path) -> Scenario:

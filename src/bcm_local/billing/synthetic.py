@@ -4,8 +4,10 @@ Commitments: resources naming a Savings Plan become SavingsPlanCoveredUsage line
 their SavingsPlanNegation twins and one SavingsPlanRecurringFee line per plan; resources
 naming a reservation become DiscountedUsage lines, with an RIFee line each month and the
 upfront Fee in the month it was bought; a capacity reservation's idle instances become
-`UnusedBox` lines. Amounts that depend on the usage (used commitment, unused reservation
-hours, tax, support) are filled in by `bcm_local.billing.derived`.
+`UnusedBox` lines. Instances hosting containers add their tasks' split cost allocation
+records (`bcm_local.billing.containers`); resources naming an IAM principal carry its ARN
+and tags. Amounts that depend on the usage (used commitment, unused reservation hours,
+tax, support) are filled in by `bcm_local.billing.derived`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bcm_local.billing import catalog, ids
+from bcm_local.billing import catalog, containers, ids
 from bcm_local.billing.meters import Owner
 from bcm_local.billing.meters_more import BUILDERS
 from bcm_local.billing.patterns import VARIANTS
@@ -65,18 +67,23 @@ class SyntheticEnumerator:
             owner = Owner(acct_id, acct_name, catalog.region(res.region), start, hours, ctx.seed)
             for i in range(res.count):
                 for line in BUILDERS[res.kind](owner, res, i):
-                    line = _shape(line, res, i, ctx.seed)
+                    line = _principal(ctx, accounts, res, _shape(line, res, i, ctx.seed))
                     if res.capacity_reservation and res.kind == "ec2":
                         line = self._in_reservation(ctx, accounts, res, line)
                         cr_used[res.capacity_reservation] = (
                             cr_used.get(res.capacity_reservation, 0) + 1
                         )
                     if res.savings_plan and _sp_covers(line):
-                        yield from _savings_plan_covered(ctx, res, line)
+                        billed = list(_savings_plan_covered(ctx, res, line))
                     elif res.reservation and _ri_active(ris[res.reservation], ctx, current):
-                        yield _reservation_covered(ctx, accounts, ris[res.reservation], line)
+                        billed = [_reservation_covered(ctx, accounts, ris[res.reservation], line)]
                     else:
-                        yield line
+                        billed = [line]
+                    yield from billed
+                    if res.containers and "BoxUsage" in line.usage_type:
+                        yield from containers.workload_lines(
+                            ctx.seed, res, billed[0], sc.edp_percent
+                        )
         yield from self._commitment_lines(ctx, accounts, current, cr_used, hours)
         yield from _adjustments(ctx, accounts)
 
@@ -183,6 +190,17 @@ def _shape(line: UsageLine, res: Resource, i: int, seed: int) -> UsageLine:
         {"Name": line.resource_name or res.name, **res.tags} if line.resource_id else dict(res.tags)
     )
     return replace(line, pattern=pattern, variant=variant, tags=tags)
+
+
+def _principal(
+    ctx: UsageContext, accounts: dict[str, tuple[str, str]], res: Resource, line: UsageLine
+) -> UsageLine:
+    """The resource's usage billed to its IAM principal (ARN and principal tags)."""
+    if not res.principal:
+        return line
+    found = next(p for p in ctx.scenario.iam_principals if p.key == res.principal)
+    arn = f"arn:aws:iam::{accounts[found.account][0]}:{found.kind}/{found.name}"
+    return replace(line, iam_principal=arn, principal_tags=dict(found.tags))
 
 
 def _sp_covers(line: UsageLine) -> bool:

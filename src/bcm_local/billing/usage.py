@@ -76,11 +76,14 @@ class UsageLine:
     bill_type: str = "Anniversary"
     legal_entity: str = "Amazon Web Services, Inc."
     iam_principal: str | None = None
+    principal_tags: dict[str, str] = field(default_factory=dict)  # tags of the IAM principal
     capacity_reservation_arn: str | None = None
     capacity_reservation_status: str | None = None
     capacity_reservation_type: str | None = None
     commitment: dict[str, Any] = field(default_factory=dict)  # SP / RI attributes
     replicable: bool = True  # may be cloned by the scale knob (synthetic lines)
+    split_parent: str | None = None  # split cost allocation: the task's EC2 instance
+    split: dict[str, float] = field(default_factory=dict)  # its figures (billing.containers)
 
 
 @runtime_checkable

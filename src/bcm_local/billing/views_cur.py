@@ -122,8 +122,20 @@ EXPRESSIONS: dict[str, str] = {
     "savings_plan_start_time": "sp_start",
     "savings_plan_total_commitment_to_date": "CASE WHEN sp_commitment IS NOT NULL THEN k * c END",
     "savings_plan_used_commitment": "CASE WHEN sp_commitment IS NOT NULL THEN aux END",
-    "tags": "cur_tags",
+    # split cost allocation records (li_split; null on every other row)
+    "split_line_item_actual_usage": "k * split_actual",
+    "split_line_item_net_split_cost": "k * split_net_cost",
+    "split_line_item_net_unused_cost": "k * split_net_unused",
+    "split_line_item_parent_resource_id": "split_parent",
+    "split_line_item_public_on_demand_split_cost": "k * split_od_cost",
+    "split_line_item_public_on_demand_unused_cost": "k * split_od_unused",
+    "split_line_item_reserved_usage": "CASE WHEN split_parent IS NOT NULL THEN k * u END",
+    "split_line_item_split_cost": "k * split_cost",
+    "split_line_item_split_usage": "k * split_alloc",
+    "split_line_item_split_usage_ratio": "split_ratio",
+    "split_line_item_unused_cost": "k * split_unused",
 }
+_SPLIT = "INCLUDE_SPLIT_COST_ALLOCATION_DATA"
 
 # summed when INCLUDE_RESOURCES=FALSE aggregates resources away
 MEASURES = frozenset(
@@ -139,16 +151,20 @@ MEASURES = frozenset(
     and not c.name.endswith("for_billing_period")
     and not c.name.endswith("_fee")
     and "upfront_value" not in c.name
-    and "unused" not in c.name
+    and ("unused" not in c.name or c.name.startswith("split_line_item_"))
 )
 
 
 def cur2(data: Dataset, props: dict[str, str]) -> str:
-    exprs = {**EXPRESSIONS, "discount": discount_expr(data)}
+    tags = "cur_all_tags_iam" if props["INCLUDE_IAM_PRINCIPAL_DATA"] == "TRUE" else "cur_all_tags"
+    exprs = {**EXPRESSIONS, "discount": discount_expr(data), "tags": tags}
+    source = "li"
+    if props[_SPLIT] == "TRUE":
+        source = "(SELECT * FROM li UNION ALL SELECT * FROM li_split)"
     if props["INCLUDE_RESOURCES"] == "TRUE":
-        return f"SELECT\n  {select_list(tables.CUR2, props, exprs)}\nFROM li"
+        return f"SELECT\n  {select_list(tables.CUR2, props, exprs)}\nFROM {source}"
     full = {**props, "INCLUDE_RESOURCES": "TRUE"}
-    inner = f"SELECT\n  {select_list(tables.CUR2, full, exprs)},\n  k * edp AS __edp\nFROM li"
+    inner = f"SELECT\n  {select_list(tables.CUR2, full, exprs)},\n  k * edp AS __edp\nFROM {source}"
     outer = []
     for col in tables.columns(tables.CUR2, props):
         name = f'"{col.name}"'

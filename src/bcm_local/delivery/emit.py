@@ -2,7 +2,8 @@
 
 Files follow AWS's layout under OUT:
 `<name>/data/BILLING_PERIOD=YYYY-MM/<name>-00001.snappy.parquet` (or `.csv.gz`) and
-`<name>/metadata/BILLING_PERIOD=YYYY-MM/<name>-Manifest.json`."""
+`<name>/metadata/BILLING_PERIOD=YYYY-MM/<name>-Manifest.json`. Progress (periods, files,
+rows) goes to stderr when it is a terminal, or always with `--progress`."""
 
 from __future__ import annotations
 
@@ -37,6 +38,12 @@ def add_parser(commands: Any) -> None:
         metavar="NAME=VALUE",
         help="table property (repeatable), e.g. TIME_GRANULARITY=HOURLY",
     )
+    emit.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show progress on stderr (default: when stderr is a terminal)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,8 +76,9 @@ def emit(config: Any, args: argparse.Namespace) -> list[Path]:
     from bcm_local.billing import source, tables, views
     from bcm_local.delivery import layout
     from bcm_local.delivery.exports import _checked
+    from bcm_local.delivery.progress import Progress
     from bcm_local.delivery.sql import duckdb_sql, outputs, parse
-    from bcm_local.delivery.writer import write
+    from bcm_local.delivery.writer import chunk_bytes, write
 
     statement = args.query or f"SELECT * FROM {args.table}"
     props = dict(item.split("=", 1) for item in args.property if "=" in item)
@@ -86,8 +94,9 @@ def emit(config: Any, args: argparse.Namespace) -> list[Path]:
     work = out / f".emit-{uuid.uuid4().hex}"
     work.mkdir(parents=True)
     con = source.connect(work)
-    if sys.stderr.isatty():
-        con.execute("PRAGMA enable_progress_bar")
+    live = sys.stderr.isatty()
+    show = live if args.progress is None else bool(args.progress)
+    progress: Progress | None = None
     written: list[Path] = []
     try:
         now = datetime.now(UTC)
@@ -97,11 +106,16 @@ def emit(config: Any, args: argparse.Namespace) -> list[Path]:
         sql = duckdb_sql(query, columns, views.table_sql(data, query.table, props), data)
         outs = outputs(query, columns)
         execution = uuid.uuid4().hex
-        chunk = max(int(float(config.export_chunk_mb) * 2**20), 1)
+        chunk = chunk_bytes(config)
+        if show:
+            progress = Progress(sys.stderr, len(data.periods), live, con)
         for period in data.periods:
             data.focus(period)
             part = layout.Partition("", args.name, period, "")
-            files = write(con, sql, outs, fmt, work / f"p{period.index}", chunk)
+            if progress:
+                progress.start(period.label)
+            rows: list[int] = []
+            files = write(con, sql, outs, fmt, work / f"p{period.index}", chunk, rows=rows)
             keys = [part.chunk_key(n + 1, fmt) for n in range(len(files))]
             for key, path in zip(keys, files, strict=True):
                 written.append(_move(path, out / key))
@@ -109,7 +123,11 @@ def emit(config: Any, args: argparse.Namespace) -> list[Path]:
             target = out / part.manifest_key
             (work / "manifest.json").write_bytes(body)
             written.append(_move(work / "manifest.json", target))
+            if progress:
+                progress.finished(period.label, len(files), sum(rows))
     finally:
+        if progress:
+            progress.close()
         con.close()
         _remove(work)
     return written

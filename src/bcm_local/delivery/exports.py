@@ -1,6 +1,7 @@
 """Data Exports delivery: validate an export's SQL, run it over the account's bill and
-write the files into the built-in S3 (written to scratch first, then moved in, so a crash
-never leaves a half-written object visible)."""
+write the files through the object sink (the built-in S3, or an external endpoint); files
+are written to scratch first, then handed over whole, so a crash never leaves a
+half-written object visible."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from bcm_local.delivery import layout
 from bcm_local.delivery.sql import Query, QueryError, check_columns, parse
 
 if TYPE_CHECKING:
+    from bcm_local.delivery.sink import ObjectSink
     from bcm_local.runtime import Runtime
 
 __all__ = ["DeliveryError", "QueryError", "check_query", "deliver_export"]
@@ -71,7 +73,7 @@ def deliver_export(
     runtime: Runtime, account_id: str, export: dict[str, Any], execution_id: str, now: float
 ) -> list[str]:
     """Write the export's files for its billing periods; return the S3 keys written."""
-    from bcm_local.services.s3.backend import AccessDeniedError, NoSuchBucketError, s3_backend
+    from bcm_local.delivery.sink import AccessDeniedError, NoSuchBucketError, open_sink
 
     data_query = export["DataQuery"]
     try:
@@ -83,13 +85,16 @@ def deliver_export(
     except (QueryError, TableError) as err:
         raise DeliveryError("INTERNAL_FAILURE", str(err)) from err
     dest = export["DestinationConfigurations"]["S3Destination"]
-    backend = s3_backend(runtime)
-    owner = backend.bucket_owner(dest["S3Bucket"])
-    if owner is None or owner != (dest.get("S3BucketOwner") or account_id):
-        raise DeliveryError("INSUFFICIENT_PERMISSION", f"cannot write to {dest['S3Bucket']}")
-    work = Path(tempfile.mkdtemp(prefix="export-", dir=backend.scratch_dir()))
     try:
-        job = _Job(runtime, backend, owner, account_id, export, execution_id, now, work)
+        sink = open_sink(runtime, account_id, dest["S3Bucket"], dest.get("S3BucketOwner"))
+        work = Path(tempfile.mkdtemp(prefix="export-", dir=sink.scratch_dir()))
+    except (NoSuchBucketError, AccessDeniedError) as err:
+        raise DeliveryError("INSUFFICIENT_PERMISSION", f"cannot write to {err}") from err
+    except Exception as err:
+        log.exception("delivery of %s failed", export.get("ExportArn"))
+        raise DeliveryError("INTERNAL_FAILURE", str(err)) from err
+    try:
+        job = _Job(runtime, sink, account_id, export, execution_id, now, work)
         return job.run(query, columns)
     except (NoSuchBucketError, AccessDeniedError) as err:
         raise DeliveryError("INSUFFICIENT_PERMISSION", str(err)) from err
@@ -106,15 +111,14 @@ class _Job:
     def __init__(
         self,
         runtime: Runtime,
-        backend: Any,
-        owner: str,
+        sink: ObjectSink,
         account_id: str,
         export: dict[str, Any],
         execution_id: str,
         now: float,
         work: Path,
     ) -> None:
-        self.runtime, self.backend, self.owner = runtime, backend, owner
+        self.runtime, self.sink = runtime, sink
         self.account_id, self.export, self.execution_id = account_id, export, execution_id
         self.moment = datetime.fromtimestamp(now, UTC)
         self.work = work
@@ -155,9 +159,7 @@ class _Job:
         return self.written
 
     def _put(self, key: str, path: Path) -> None:
-        self.backend.put_object_from_file(
-            self.owner, self.bucket, key, path, CONTENT_TYPES[self.fmt]
-        )
+        self.sink.put_file(key, path, CONTENT_TYPES[self.fmt])
         self.written.append(key)
 
     def _floci(self, con: Any, sql: str, outs: list[Any]) -> None:
@@ -168,22 +170,22 @@ class _Job:
         self._put(key, path)
         if self.overwrite:
             folder = layout.base(self.prefix, self.export["Name"])
-            for old, _size in self.backend.list_keys(self.bucket, folder + "/"):
+            for old in self.sink.list_keys(folder + "/"):
                 if old != key and layout.is_floci_run_file(folder, old):
-                    self.backend.delete_object(self.owner, self.bucket, old)
+                    self.sink.delete(old)
 
     def _aws_partition(self, con: Any, sql: str, outs: list[Any], period: Any) -> None:
-        from bcm_local.delivery.writer import extension, write, write_empty
+        from bcm_local.delivery.writer import chunk_bytes, extension, write, write_empty
 
         folder = "" if self.overwrite else layout.run_folder(self.moment, self.execution_id)
         part = layout.Partition(self.prefix, self.export["Name"], period, folder)
-        chunk = max(int(float(self.runtime.config.export_chunk_mb) * 2**20), 1)
+        chunk = chunk_bytes(self.runtime.config)
         files = write(con, sql, outs, self.fmt, self.work / f"p{period.index}", chunk)
         keys = [part.chunk_key(n + 1, self.fmt) for n in range(len(files))]
         for key, path in zip(keys, files, strict=True):
             self._put(key, path)
         if self.overwrite:
-            for old, _size in self.backend.list_keys(self.bucket, part.data_dir + "/"):
+            for old in self.sink.list_keys(part.data_dir + "/"):
                 number = part.chunk_number(old, self.fmt)
                 if number is not None and number > len(keys):
                     empty = self.work / f"empty-{number}.{extension(self.fmt)}"
@@ -193,5 +195,5 @@ class _Job:
         )
         manifests = [part.manifest_key] + ([part.latest_manifest_key] if folder else [])
         for key in manifests:
-            self.backend.put_object_bytes(self.owner, self.bucket, key, body, "application/json")
+            self.sink.put_bytes(key, body, "application/json")
             self.written.append(key)

@@ -57,12 +57,22 @@ def redshift_manifest(paths: Paths, report_keys: list[str]) -> bytes:
 
 
 def redshift_commands(paths: Paths, columns: list[LegacyColumn], manifest_key: str) -> bytes:
-    """The SQL that creates the month's table and COPYs the report into it."""
+    """The SQL that creates the month's table, COPYs the report into it, and maps the
+    user tags back: Redshift column names are case-insensitive and stricter than tag keys,
+    so resource tag columns are named userTag0, userTag1, ... and a `<table>_tagMapping`
+    table holds (remappedUserTag, userTag) pairs, as AWS's RedshiftCommands.sql does."""
     table = f"AWSBilling{paths.start:%Y%m}"
+    names: list[str] = []
+    mapping: list[tuple[str, str]] = []
+    for c in columns:
+        if c.category == "resourceTags":
+            names.append(f"userTag{len(mapping)}")
+            mapping.append((names[-1], c.name))
+        else:
+            names.append(f"{c.category}_{c.name.replace(':', '_')}")
     lines = [
-        f"  {c.category}_{c.name.replace(':', '_')} "
-        + _REDSHIFT_TYPES.get(c.manifest_type, "VARCHAR(512)")
-        for c in columns
+        f"  {name} " + _REDSHIFT_TYPES.get(c.manifest_type, "VARCHAR(512)")
+        for name, c in zip(names, columns, strict=True)
     ]
     compression = "GZIP\n" if paths.definition["Compression"] == "GZIP" else ""
     sql = (
@@ -70,9 +80,17 @@ def redshift_commands(paths: Paths, columns: list[LegacyColumn], manifest_key: s
         f"copy {table} from '{paths.uri(manifest_key)}'\n"
         "credentials 'aws_iam_role=<AWS_ROLE>'\n"
         f"region '{paths.definition['S3Region']}'\n"
-        f"{compression}CSV\nIGNOREHEADER 1\nTIMEFORMAT 'auto'\nmanifest;\n"
+        f"{compression}CSV\nIGNOREHEADER 1\nTIMEFORMAT 'auto'\nmanifest;\n\n"
+        f"create table {table}_tagMapping(\n"
+        "  remappedUserTag VARCHAR(256),\n  userTag VARCHAR(256)\n);\n"
     )
-    return sql.encode()
+    for remapped, tag in mapping:
+        quoted = tag.replace("'", "''")
+        sql += (
+            f"\ninsert into {table}_tagMapping(remappedUserTag, userTag) "
+            f"values ('{remapped}', '{quoted}');"
+        )
+    return (sql + ("\n" if mapping else "")).encode()
 
 
 # -- QuickSight -------------------------------------------------------------------------

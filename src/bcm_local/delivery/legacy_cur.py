@@ -66,7 +66,7 @@ def periods_to_deliver(
 def _attempt(runtime: Runtime, account_id: str, record: dict[str, Any]) -> dict[str, Any]:
     """The delivery's outcome: the ReportStatus and the closed months now delivered."""
     from bcm_local.delivery import legacy_writer
-    from bcm_local.services.s3.backend import AccessDeniedError, NoSuchBucketError
+    from bcm_local.delivery.sink import AccessDeniedError, NoSuchBucketError
 
     now = datetime.now(UTC)
     periods = periods_to_deliver(runtime, record, now)

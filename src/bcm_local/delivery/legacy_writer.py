@@ -1,8 +1,10 @@
 """Writing one legacy CUR delivery: data files, then artifacts, then the manifest.
 
 The rows are CUR 2.0 rows from the shared model (legacy_source.py), renamed to legacy
-columns and written by DuckDB straight to scratch files (gzip CSV, or Snappy Parquet;
-ZIP is the CSV zipped afterwards), which the S3 backend then takes over. The manifest is
+columns and written by the Data Exports writer (delivery/writer.py) to scratch files: gzip
+CSV or Snappy Parquet, split into `<report>-1.csv.gz`, `-2`, ... (`-00001.snappy.parquet`,
+...) above BCM_LOCAL_EXPORT_CHUNK_MB; ZIP is each CSV chunk zipped afterwards. The object
+sink (the built-in S3 or an external endpoint) then takes them over. The manifest is
 written last, so a reader that finds it finds every file it lists.
 """
 
@@ -20,6 +22,7 @@ from bcm_local.delivery import legacy_artifacts as artifacts
 from bcm_local.delivery.legacy_columns import LegacyColumn, legacy_columns
 from bcm_local.delivery.legacy_paths import TEST_OBJECT, Paths
 from bcm_local.delivery.legacy_source import cur2_columns, cur2_properties, cur2_rows
+from bcm_local.delivery.sink import ObjectSink
 from bcm_local.runtime import Runtime
 
 _MAP_COLUMNS = ("product", "discount", "resource_tags", "cost_category")
@@ -32,18 +35,16 @@ class _Delivery:
     account_id: str
     record: dict[str, Any]
     paths: Paths
-    backend: Any
+    sink: ObjectSink
     scratch: Path
     con: Any = None
     source: str = ""  # the DuckDB view with this period's CUR 2.0 rows
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        self.backend.put_object_bytes(self.account_id, self.paths.bucket, key, data, content_type)
+        self.sink.put_bytes(key, data, content_type)
 
     def put_file(self, key: str, src: Path, content_type: str) -> None:
-        self.backend.put_object_from_file(
-            self.account_id, self.paths.bucket, key, src, content_type
-        )
+        self.sink.put_file(key, src, content_type)
 
 
 def write_report(
@@ -56,20 +57,17 @@ def write_report(
     """Deliver the report's billing periods [start, end) as of `now`; returns the keys
     written.
 
-    Raises the S3 backend's NoSuchBucketError / AccessDeniedError before writing anything
-    when the bucket is missing or belongs to another account.
+    Raises the sink's NoSuchBucketError / AccessDeniedError before writing anything when
+    the bucket is missing or belongs to another account.
     """
     from bcm_local.billing.source import connect
-    from bcm_local.services.s3.backend import s3_backend
+    from bcm_local.delivery.sink import open_sink
 
     definition = record["Definition"]
-    backend = s3_backend(runtime)
-    backend.owned(account_id, definition["S3Bucket"])
+    sink = open_sink(runtime, account_id, definition["S3Bucket"])
     # first, as AWS does when it checks the bucket; the model's S3 usage then sees it too
-    backend.put_object_bytes(
-        account_id, definition["S3Bucket"], TEST_OBJECT, TEST_OBJECT_BODY, "text/plain"
-    )
-    scratch = backend.scratch_dir() / f"cur-{uuid.uuid4().hex}"
+    sink.put_bytes(TEST_OBJECT, TEST_OBJECT_BODY, "text/plain")
+    scratch = sink.scratch_dir() / f"cur-{uuid.uuid4().hex}"
     scratch.mkdir(parents=True)
     jobs = [
         _Delivery(
@@ -77,7 +75,7 @@ def write_report(
             account_id,
             record,
             Paths(definition, s, e, str(uuid.uuid4())),
-            backend,
+            sink,
             scratch,
         )
         for s, e in periods
@@ -125,11 +123,15 @@ def _write_data(job: _Delivery) -> tuple[list[LegacyColumn], list[str]]:
     present = cur2_columns(cur2_properties(job.paths.definition))
     keys = {m: _map_keys(job.con, job.source, m) for m, _ in present if m in _MAP_COLUMNS}
     columns = legacy_columns(present, keys)
-    key = job.paths.data_key(1)
-    local = _copy(job.con, job.source, columns, job.paths, job.scratch)
     content_type = "binary/octet-stream" if job.paths.parquet else "text/csv"
-    job.put_file(key, local, content_type)
-    return columns, [key]
+    data_keys = []
+    for number, local in enumerate(_copy(job, columns), 1):
+        key = job.paths.data_key(number)
+        if key.endswith(".zip"):
+            local = _zipped(local, job.scratch / f"zip-{number}", key.rpartition("/")[2])
+        job.put_file(key, local, content_type)
+        data_keys.append(key)
+    return columns, data_keys
 
 
 def _map_keys(con: Any, source: str, column: str) -> list[str]:
@@ -139,30 +141,43 @@ def _map_keys(con: Any, source: str, column: str) -> list[str]:
     return sorted(str(r[0]) for r in rows if r[0] is not None)
 
 
-def _copy(con: Any, source: str, columns: list[LegacyColumn], paths: Paths, scratch: Path) -> Path:
-    """COPY the renamed rows to a local file in the report's format; returns its path."""
-    name = paths.data_key(1).rpartition("/")[2]
-    order = _sort_order(columns)
-    if paths.parquet:
-        select = ", ".join(f'{c.source} AS "{c.parquet_name}"' for c in columns)
-        target = scratch / name
-        options = "FORMAT parquet, COMPRESSION snappy"
+def _copy(job: _Delivery, columns: list[LegacyColumn]) -> list[Path]:
+    """The renamed rows in the report's format, chunked as Data Exports chunk; returns the
+    local files in order."""
+    from bcm_local.billing.types import STRING, TIMESTAMP, TIMESTAMP_MS
+    from bcm_local.delivery.sql import Output
+    from bcm_local.delivery.writer import CSV, PARQUET, chunk_bytes, write
+
+    if job.paths.parquet:
+        select = [f'{c.source} AS "{c.parquet_name}"' for c in columns]
+        outs = [Output(c.parquet_name, c.aws_type) for c in columns]
     else:
-        select = ", ".join(
-            f'{c.source} AS "{c.header.replace(chr(34), chr(34) * 2)}"' for c in columns
-        )
-        zipped = paths.definition["Compression"] == "ZIP"
-        target = scratch / (name.removesuffix(".zip") if zipped else name)
-        options = "FORMAT csv, HEADER, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%SZ'"
-        options += "" if zipped else ", COMPRESSION gzip"
-    query = f"SELECT {select} FROM {source}{order}"
-    con.execute(f"COPY ({query}) TO '{_sql_path(target)}' ({options})")
-    if paths.parquet or paths.definition["Compression"] != "ZIP":
-        return target
-    archive = scratch / name
+        select = []
+        for c in columns:
+            value = c.source
+            if c.aws_type in (TIMESTAMP, TIMESTAMP_MS):
+                value = f"strftime({value}, '%Y-%m-%dT%H:%M:%SZ')"
+            select.append(f'{value} AS "{c.header.replace(chr(34), chr(34) * 2)}"')
+        outs = [Output(c.header, STRING) for c in columns]
+    query = f"SELECT {', '.join(select)} FROM {job.source}{_sort_order(columns)}"
+    return write(
+        job.con,
+        query,
+        outs,
+        PARQUET if job.paths.parquet else CSV,
+        job.scratch / f"data-{uuid.uuid4().hex}",
+        chunk_bytes(job.runtime.config),
+        gzip=job.paths.definition["Compression"] == "GZIP",
+    )
+
+
+def _zipped(src: Path, folder: Path, name: str) -> Path:
+    """`<report>-N.csv.zip` holding `<report>-N.csv`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    archive = folder / name
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.write(target, arcname=target.name)
-    target.unlink()
+        zf.write(src, arcname=name.removesuffix(".zip"))
+    src.unlink()
     return archive
 
 
@@ -182,10 +197,9 @@ def _remove_stale(job: _Delivery, data_keys: list[str]) -> None:
     (a changed compression) would otherwise be read as part of the report."""
     if not job.paths.overwrite:
         return
-    folder = job.paths.data_folder + "/"
-    for key, _ in job.backend.list_keys(job.paths.bucket, folder):
+    for key in job.sink.list_keys(job.paths.data_folder + "/"):
         if job.paths.is_data_key(key) and key not in data_keys:
-            job.backend.delete_object(job.account_id, job.paths.bucket, key)
+            job.sink.delete(key)
 
 
 def _write_artifacts(

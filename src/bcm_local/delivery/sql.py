@@ -195,7 +195,7 @@ def outputs(query: Query, columns: list[tables.Column]) -> list[Output]:
 MAP_SOURCES = {
     (tables.CUR2, "product"): "product_map",
     (tables.CUR2, "resource_tags"): "cur_tags",
-    (tables.CUR2, "tags"): "cur_tags",
+    (tables.CUR2, "tags"): "cur_all_tags_iam",  # its key type is also cur_all_tags's
     (tables.CUR2, "cost_category"): "cost_category",
     (tables.FOCUS_1_2, "Tags"): "focus_tags",
     (tables.FOCUS_1_2, "SkuPriceDetails"): "product_map",

@@ -1,4 +1,6 @@
-"""Streams a query's rows into Parquet (snappy) or gzip CSV files with DuckDB's COPY.
+"""Streams a query's rows into Parquet (snappy) or gzip CSV files with DuckDB's COPY,
+split into numbered chunks above BCM_LOCAL_EXPORT_CHUNK_MB (`chunk_bytes`): the one
+writer of Data Exports, legacy CUR and `bcm-local emit`.
 
 The Parquet schema is the query's declared types (the table definitions), so all-null
 columns keep their types and maps are Parquet maps. CSV renders maps as JSON objects and
@@ -22,10 +24,15 @@ def extension(fmt: str) -> str:
     return "csv.gz" if fmt == CSV else "parquet"
 
 
+def chunk_bytes(config: Any) -> int:
+    """The chunk size setting (BCM_LOCAL_EXPORT_CHUNK_MB) in bytes."""
+    return max(int(float(config.export_chunk_mb) * 2**20), 1)
+
+
 def _csv_select(sql: str, outputs: list[Output]) -> str:
     cols = []
     for out in outputs:
-        name = f'"{out.name}"'
+        name = '"' + out.name.replace('"', '""') + '"'
         if is_map(out.type):
             cols.append(f"to_json({name}) AS {name}")
         elif out.type in (TIMESTAMP, TIMESTAMP_MS):
@@ -35,11 +42,11 @@ def _csv_select(sql: str, outputs: list[Output]) -> str:
     return f"SELECT {', '.join(cols)} FROM ({sql})"
 
 
-def _options(fmt: str, chunk_bytes: int | None = None) -> str:
+def _options(fmt: str, chunk: int | None = None, gzip: bool = True) -> str:
     if fmt == CSV:
-        return "FORMAT csv, HEADER true, COMPRESSION gzip"
+        return "FORMAT csv, HEADER true" + (", COMPRESSION gzip" if gzip else "")
     # files are cut between row groups: small chunks need small row groups
-    rows = 122880 if chunk_bytes is None else min(122880, max(2048, chunk_bytes // 64))
+    rows = 122880 if chunk is None else min(122880, max(2048, chunk // 64))
     return f"FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {rows}"
 
 
@@ -49,25 +56,38 @@ def write(
     outputs: list[Output],
     fmt: str,
     target: Path,
-    chunk_bytes: int | None = None,
+    chunk: int | None = None,
+    *,
+    gzip: bool = True,
+    rows: list[int] | None = None,
 ) -> list[Path]:
     """Write the rows of `sql`; one file `target`, or numbered chunks in the directory
-    `target` when `chunk_bytes` is given. Returns the files in order."""
+    `target` when `chunk` (bytes) is given. Returns the files in order. `gzip=False`
+    writes plain CSV (legacy CUR zips it afterwards); `rows` receives the row count."""
     query = _csv_select(sql, outputs) if fmt == CSV else sql
-    if chunk_bytes is None:
-        con.execute(f"COPY ({query}) TO '{_path(target)}' ({_options(fmt)})")
+    if chunk is None:
+        done = con.execute(f"COPY ({query}) TO '{_path(target)}' ({_options(fmt, None, gzip)})")
+        _count(done, rows)
         return [target]
     shutil.rmtree(target, ignore_errors=True)
-    con.execute(
-        f"COPY ({query}) TO '{_path(target)}' ({_options(fmt, chunk_bytes)}, "
-        f"FILE_SIZE_BYTES {int(chunk_bytes)}, FILENAME_PATTERN 'chunk_{{i}}')"
+    done = con.execute(
+        f"COPY ({query}) TO '{_path(target)}' ({_options(fmt, chunk, gzip)}, "
+        f"FILE_SIZE_BYTES {int(chunk)}, FILENAME_PATTERN 'chunk_{{i}}')"
     )
+    _count(done, rows)
     files = list(target.iterdir()) if target.exists() else []
     files.sort(key=lambda p: int(p.name.split(".")[0].removeprefix("chunk_")))
     if not files:  # no rows: DuckDB writes nothing in directory mode; AWS writes one file
         target.mkdir(parents=True, exist_ok=True)
-        return write(con, sql, outputs, fmt, target / f"chunk_0.{extension(fmt)}")
+        name = f"chunk_0.{extension(fmt) if gzip else 'csv'}"
+        return write(con, sql, outputs, fmt, target / name, gzip=gzip)
     return files
+
+
+def _count(done: Any, rows: list[int] | None) -> None:
+    if rows is not None:
+        found = done.fetchone()
+        rows.append(int(found[0]) if found else 0)
 
 
 def write_empty(con: Any, sql: str, outputs: list[Output], fmt: str, target: Path) -> Path:

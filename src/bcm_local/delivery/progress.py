@@ -1,0 +1,79 @@
+"""`bcm-local emit`'s progress display on stderr.
+
+On a terminal one status line is redrawn in place (with DuckDB's completion percentage of
+the file being written, polled in a background thread); elsewhere (`--progress` with stderr
+redirected) each finished billing period is one plain line, so logs stay readable."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, TextIO
+
+
+class Progress:
+    def __init__(self, stream: TextIO, periods: int, live: bool, con: Any = None) -> None:
+        self.stream, self.periods, self.live, self.con = stream, periods, live, con
+        self.started = time.monotonic()
+        self.done = 0
+        self.files = 0
+        self.rows = 0
+        self.current = ""
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._poller: threading.Thread | None = None
+        if live and con is not None:
+            # progress tracking without DuckDB's own bar (which would print to stdout)
+            con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+            self._poller = threading.Thread(target=self._poll, daemon=True)
+            self._poller.start()
+
+    def _status(self) -> str:
+        elapsed = time.monotonic() - self.started
+        return (
+            f"bcm-local emit: {self.done}/{self.periods} periods, {self.files} files, "
+            f"{self.rows:,} rows, {elapsed:.1f}s"
+        )
+
+    def _draw(self, text: str) -> None:
+        with self._lock:
+            self.stream.write(f"\r\x1b[2K{text}" if self.live else text + "\n")
+            self.stream.flush()
+
+    def start(self, label: str) -> None:
+        """A billing period starts being written."""
+        self.current = label
+        if self.live:
+            self._draw(f"{self._status()} | writing {label}")
+
+    def finished(self, label: str, files: int, rows: int) -> None:
+        """A billing period's files are written."""
+        self.done += 1
+        self.files += files
+        self.rows += rows
+        self.current = ""
+        if self.live:
+            self._draw(self._status())
+        else:
+            self._draw(f"{self._status()} | {label}: {files} files, {rows:,} rows")
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join()
+        if self.live:
+            with self._lock:
+                self.stream.write("\n")
+                self.stream.flush()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.25):
+            label = self.current
+            if not label:
+                continue
+            try:
+                percent = float(self.con.query_progress())
+            except Exception:
+                continue
+            if percent >= 0:
+                self._draw(f"{self._status()} | writing {label} {percent:.0f}%")
