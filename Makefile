@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit bench soak clean
+.PHONY: run test lint typecheck unit bench soak clean chromium screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +22,31 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src
 
-unit: $(STAMP)
+unit: $(STAMP) chromium
 	$(BIN)/pytest -q -n 2 tests
+
+# The console's browser tests drive Debian's Chromium (never a downloaded one); without it
+# they are skipped with the reason.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	  ($$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	  || echo "note: chromium could not be installed; the browser tests will be skipped"; }
+
+screenshots: $(STAMP) chromium
+	BCM_LOCAL_SCREENSHOTS=1 $(BIN)/pytest -q tests/test_console_browser.py
 
 test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/run.py
+
+# a long run of mixed API and S3 traffic watching memory and file descriptors:
+# `make soak` (10 minutes) or `make soak MINUTES=3`
+MINUTES ?= 10
+soak: $(STAMP)
+	$(BIN)/python benchmarks/soak.py --minutes $(MINUTES) --write
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

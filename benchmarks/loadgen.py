@@ -77,16 +77,20 @@ class Result:
         return statistics.median(self.latencies) * 1000 if self.latencies else float("nan")
 
 
-async def _read_response(reader: asyncio.StreamReader, head_only: bool) -> tuple[int, int]:
+async def _read_response(reader: asyncio.StreamReader, head_only: bool) -> tuple[int, int, bool]:
+    """(status, body length, whether the server keeps the connection open)."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
-    length = 0
+    length, keep = 0, True
     for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
+        lowered = line.lower()
+        if lowered.startswith(b"content-length:"):
             length = int(line.split(b":", 1)[1])
+        elif lowered.startswith(b"connection:") and b"close" in lowered:
+            keep = False
     if length and not head_only:
         await reader.readexactly(length)
-    return status, length
+    return status, length, keep
 
 
 async def _client(
@@ -106,7 +110,10 @@ async def _client(
             payload = make(index)
             started = time.perf_counter()
             writer.write(payload)
-            status, length = await _read_response(reader, head_only)
+            status, length, keep = await _read_response(reader, head_only)
+            if not keep:  # e.g. moto's werkzeug answers every request with Connection: close
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
             result.latencies.append(time.perf_counter() - started)
             result.requests += 1
             result.bytes_received += length
@@ -165,9 +172,35 @@ def once(endpoint: str, raw: bytes) -> tuple[int, float]:
         reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
         started = time.perf_counter()
         writer.write(raw)
-        status, _ = await _read_response(reader, False)
+        status, _, _ = await _read_response(reader, False)
         elapsed = time.perf_counter() - started
         writer.close()
         return status, elapsed
+
+    return asyncio.run(go())
+
+
+def run_clients(
+    endpoint: str,
+    makers: Sequence[Callable[[int], bytes]],
+    counters: Sequence[list[int]],
+    seconds: float,
+) -> Result:
+    """One connection per maker, each with its own request sequence and index (`counters`,
+    kept by the caller across calls), so a client's calls can build on each other."""
+
+    async def go() -> Result:
+        parts = urlsplit(endpoint)
+        result = Result(0, 0, 0.0, [], 0)
+        started = time.perf_counter()
+        host, port = parts.hostname or "127.0.0.1", parts.port or 80
+        await asyncio.gather(
+            *(
+                _client(host, port, make, started + seconds, counter, result, False)
+                for make, counter in zip(makers, counters, strict=True)
+            )
+        )
+        result.seconds = time.perf_counter() - started
+        return result
 
     return asyncio.run(go())

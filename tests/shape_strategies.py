@@ -2,7 +2,8 @@
 
 Every node is usually a value of the shape's type (enums sampled, patterns honoured
 where cheap, lengths around the limits) and sometimes a value of the wrong type, a
-null, or a huge string, so generated requests probe both validation and the handlers.
+null, or a huge string, and a structure sometimes has members its shape does not have,
+so generated requests probe both validation and the handlers.
 """
 
 from __future__ import annotations
@@ -34,6 +35,15 @@ def _string(shape: dict[str, Any]) -> st.SearchStrategy[Any]:
     return st.one_of(plain, plain, weird)
 
 
+EXTRA_NAMES = st.one_of(st.sampled_from(["ctx", "self", "kwargs", "Extra"]), st.text(max_size=8))
+
+
+def _with_extra_members(found: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """The structure with members its shape does not have (AWS ignores them)."""
+    extra = st.dictionaries(EXTRA_NAMES, JUNK, min_size=1, max_size=2)
+    return extra.map(lambda more: {**more, **found})
+
+
 def strategy(model: ServiceModel, name: str, depth: int = 0) -> st.SearchStrategy[Any]:
     shape = model.shape(name)
     kind = shape["type"]
@@ -48,6 +58,7 @@ def strategy(model: ServiceModel, name: str, depth: int = 0) -> st.SearchStrateg
         required = {m: v for m, v in members.items() if m in shape.get("required", [])}
         optional = {m: v for m, v in members.items() if m not in required}
         value: st.SearchStrategy[Any] = st.fixed_dictionaries(required, optional=optional)
+        value = st.one_of(value, value, value, value.flatmap(_with_extra_members))
     elif kind == "list":
         value = st.lists(strategy(model, shape["member"]["shape"], depth + 1), max_size=3)
     elif kind == "map":

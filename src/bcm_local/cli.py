@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
 from types import FrameType
@@ -25,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     from bcm_local.delivery import emit
 
     emit.add_parser(commands)
+    from bcm_local import cli_client
+
+    cli_client.add_parsers(commands)
     return parser
 
 
@@ -58,11 +63,13 @@ def serve(config: settings.Config) -> int:
     from bcm_local.server import httpd
     from bcm_local.server.app import App
 
+    # a file-size limit (ulimit -f) must fail the write (EFBIG), not kill the server
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     level = str(config.log_level).upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         runtime = Runtime(config)
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, sqlite3.Error) as err:
         print(f"bcm-local: cannot use data directory {config.data_dir!r}: {err}", file=sys.stderr)
         return 2
     where = runtime.root if runtime.persistent else "memory"
@@ -91,9 +98,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bcm_local.delivery import emit
 
         return emit.run(args)
+    from bcm_local import cli_client
+
+    if args.command in cli_client.COMMANDS:
+        return cli_client.run(args)
     try:
         config = settings.load(flags=vars(args))
     except ValueError as err:
         print(f"bcm-local: {err}", file=sys.stderr)
+        return 2
+    from bcm_local.scenario_check import scenario_problem
+
+    problem = scenario_problem(str(config.billing_scenario))
+    if problem:
+        print(f"bcm-local: {problem}", file=sys.stderr)
         return 2
     return serve(config)

@@ -52,6 +52,17 @@ def _quotas(value: str) -> dict[str, int]:
     return limits
 
 
+def _credentials(value: str) -> dict[str, str]:
+    """`AKID:SECRET,AKID2:SECRET2`: the access keys strict mode accepts, with their secrets."""
+    found: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        key, sep, secret = item.partition(":")
+        if not sep or not key.strip() or not secret:
+            raise ValueError("not ACCESS_KEY:SECRET (the value is not shown)")
+        found[key.strip()] = secret
+    return found
+
+
 _EMIT = ("synchronous", "daily", "off")
 
 SETTINGS: tuple[Setting, ...] = (
@@ -111,6 +122,21 @@ SETTINGS: tuple[Setting, ...] = (
         "Legacy CUR report definitions allowed per account (AWS documents 5, and 10 elsewhere); "
         "one more is refused with ReportLimitReachedException.",
         kind=int,
+    ),
+    Setting(
+        "BCM_LOCAL_STRICT_AUTH",
+        "false",
+        "Verify every request's SigV4 signature (Authorization header or presigned URL) "
+        "against BCM_LOCAL_CREDENTIALS and refuse unsigned or wrongly signed requests with "
+        "AWS's errors. Off: any credentials are accepted, like other emulators.",
+        kind=_bool,
+    ),
+    Setting(
+        "BCM_LOCAL_CREDENTIALS",
+        "test:test",
+        "Access keys and secrets accepted in strict mode, as ACCESS_KEY:SECRET pairs separated "
+        "by commas (a 12-digit access key is also the account id).",
+        kind=_credentials,
     ),
     Setting("BCM_LOCAL_S3_ENABLED", "true", "Enable or disable the built-in S3.", kind=_bool),
     Setting(
@@ -179,6 +205,36 @@ SETTINGS: tuple[Setting, ...] = (
         "Multiplies the scenario's fleet (resources get fresh ids): rows grow linearly.",
         kind=int,
     ),
+    # -- delivery to an external S3-compatible endpoint (bcm_local.delivery.sink) --
+    Setting(
+        "BCM_LOCAL_DELIVERY_S3_ENDPOINT",
+        "",
+        "S3-compatible endpoint URL that Data Exports and legacy CUR deliver to (MinIO, a real "
+        "bucket's regional endpoint, ...); empty: the built-in S3.",
+    ),
+    Setting(
+        "BCM_LOCAL_DELIVERY_S3_ACCESS_KEY_ID",
+        "",
+        "Access key for the external delivery endpoint; empty: botocore's default credential "
+        "chain.",
+    ),
+    Setting(
+        "BCM_LOCAL_DELIVERY_S3_SECRET_ACCESS_KEY",
+        "",
+        "Secret key for the external delivery endpoint.",
+    ),
+    Setting(
+        "BCM_LOCAL_DELIVERY_S3_REGION",
+        "us-east-1",
+        "Region used to sign requests to the external delivery endpoint.",
+    ),
+    Setting(
+        "BCM_LOCAL_DELIVERY_S3_PART_MB",
+        "16",
+        "Files larger than this go to the external endpoint as multipart uploads with parts of "
+        "this many MiB (at least 5).",
+        kind=float,
+    ),
 )
 
 BY_ENV: dict[str, Setting] = {s.env: s for s in SETTINGS}
@@ -203,7 +259,10 @@ class Config:
 def _convert(setting: Setting, raw: str) -> Any:
     if setting.choices and raw.lower() not in setting.choices:
         raise ValueError(f"{setting.env}={raw!r} is not one of: {', '.join(setting.choices)}")
-    return setting.kind(raw.lower() if setting.choices else raw)
+    try:
+        return setting.kind(raw.lower() if setting.choices else raw)
+    except ValueError as err:
+        raise ValueError(f"{setting.env}: {err}") from None
 
 
 def load(env: Mapping[str, str] | None = None, flags: Mapping[str, Any] | None = None) -> Config:

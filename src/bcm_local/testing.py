@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -49,7 +50,8 @@ class ServerProcess:
         self.env = dict(env or {})
         self.args = args
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path: Path | None = None
+        self.log_path: Path | None = None  # the running server's stderr (its log)
+        self.log = ""  # the whole log of the last run, kept by stop()
 
     @property
     def endpoint(self) -> str:
@@ -61,11 +63,21 @@ class ServerProcess:
             cmd += ["--data-dir", str(self.data_dir)]
         cmd += list(self.args)
         env = {**os.environ, "BCM_LOCAL_LOG_LEVEL": "warning", **self.env}
-        self.proc = subprocess.Popen(
-            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        # a file, not a pipe: nobody reads a pipe while the server runs, and a server that
+        # logs more than the pipe holds (64 KiB) would block on its next log line
+        with tempfile.NamedTemporaryFile(
+            "wb", prefix="bcm-local-", suffix=".log", delete=False
+        ) as log:
+            self.log_path = Path(log.name)
+            self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
         self._wait_healthy(timeout)
         return self
+
+    def read_log(self) -> str:
+        """What the server has logged so far (stderr)."""
+        if self.log_path is None:
+            return self.log
+        return self.log_path.read_text(errors="replace")
 
     def health(self) -> dict[str, Any]:
         with urllib.request.urlopen(self.endpoint + "/_bcm_local/health", timeout=2) as resp:
@@ -77,8 +89,9 @@ class ServerProcess:
         while time.monotonic() < deadline:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-                raise RuntimeError(f"bcm-local exited with {self.proc.returncode}: {err}")
+                code, err = self.proc.returncode, self.read_log()
+                self.stop()
+                raise RuntimeError(f"bcm-local exited with {code}: {err}")
             try:
                 self.health()
                 return
@@ -98,8 +111,10 @@ class ServerProcess:
                 self.proc.kill()
                 self.proc.wait()
         code = self.proc.returncode
-        if self.proc.stderr:
-            self.proc.stderr.close()
+        if self.log_path is not None:
+            self.log = self.read_log()
+            self.log_path.unlink(missing_ok=True)
+            self.log_path = None
         self.proc = None
         return code
 

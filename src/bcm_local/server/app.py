@@ -7,6 +7,7 @@ virtual-hosted).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -15,6 +16,7 @@ from typing import Any
 
 from bcm_local import __version__
 from bcm_local.runtime import Context, Runtime
+from bcm_local.server import sigv4
 from bcm_local.server.auth import identify
 from bcm_local.server.http import (
     BodyTimeout,
@@ -27,6 +29,7 @@ from bcm_local.server.http import (
     send_response,
 )
 from bcm_local.server.json_protocol import CONTENT_TYPE
+from bcm_local.server.sigv4 import SignatureError
 from bcm_local.services import registry
 
 access_log = logging.getLogger("bcm_local.access")
@@ -73,7 +76,7 @@ class App:
     async def _route(self, request: Request, request_id: str) -> tuple[str, Response]:
         path = request.raw_path
         if path.startswith("/_bcm_local/"):
-            return "bcm-local", self._internal(request, path)
+            return "bcm-local", await self._internal(request, path)
         target = request.headers.get("x-amz-target")
         if target is not None:
             return await self._json(request, target, request_id)
@@ -82,6 +85,9 @@ class App:
         from bcm_local.services.s3 import protocol as s3
 
         ctx = self._context(request, request_id)
+        refused = self._authenticate(request, None, s3.path_style(request.host, request.raw_path))
+        if refused is not None:
+            return "s3", s3.reject(ctx, request, refused.s3_error())
         return "s3", await s3.handle(ctx, request)
 
     async def _json(self, request: Request, target: str, request_id: str) -> tuple[str, Response]:
@@ -103,11 +109,37 @@ class App:
             return service.name, _json_error(
                 "RequestTimeout", "Request body timed out.", 408, request_id
             )
+        refused = self._authenticate(request, hashlib.sha256(body).hexdigest())
+        if refused is not None:
+            err = refused.json_error()
+            return service.name, _json_error(err.code, err.message, err.status or 400, request_id)
         response = await service.protocol.handle(
             self._context(request, request_id), operation, body
         )
         response.operation = operation
         return service.name, response
+
+    def _authenticate(
+        self, request: Request, body_hash: str | None, s3_path: str | None = None
+    ) -> SignatureError | None:
+        """Strict mode: why the request's signature is refused (None when it is not)."""
+        if not self.config.strict_auth:
+            return None
+        try:
+            sigv4.verify(
+                request.method,
+                request.raw_path,
+                request.query_string,
+                request.headers,
+                self.config.credentials,
+                body_hash,
+                time.time(),
+                s3_path,
+            )
+        except SignatureError as err:
+            log.info("refused %s %s: %s (%s)", request.method, request.raw_path, err.kind, err)
+            return err
+        return None
 
     def _context(self, request: Request, request_id: str) -> Context:
         query_credential = next((v for k, v in request.query if k == "X-Amz-Credential"), "")
@@ -116,7 +148,7 @@ class App:
         )
         return Context(self.runtime, caller.account_id, caller.region, request_id)
 
-    def _internal(self, request: Request, path: str) -> Response:
+    async def _internal(self, request: Request, path: str) -> Response:
         if path.rstrip("/") == "/_bcm_local/health" and request.method in ("GET", "HEAD"):
             body = {
                 "version": __version__,
@@ -127,7 +159,9 @@ class App:
             return _json_ok(body, "Health")
         if path.rstrip("/") == "/_bcm_local/state" and request.method == "GET":
             return _json_ok(self.runtime.store.digest(), "State")
-        return Response(404, [("content-type", "application/json")], b'{"message": "Not Found"}')
+        from bcm_local import console  # the web console and its JSON (404 for unknown paths)
+
+        return await console.handle(self.runtime, request)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

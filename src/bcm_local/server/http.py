@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import parse_qsl
 
 Message = MutableMapping[str, Any]
@@ -82,6 +82,7 @@ class FileBody:
     path: Path
     offset: int
     length: int
+    handle: BinaryIO | None = None  # opened early: its bytes stay readable if `path` is replaced
 
 
 @dataclass
@@ -104,6 +105,8 @@ async def send_response(send: Send, response: Response, head_only: bool = False)
         headers.append((b"content-length", str(length).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     if head_only:
+        if response.file is not None and response.file.handle is not None:
+            response.file.handle.close()
         await send({"type": "http.response.body", "body": b""})
         return
     if response.file is None:
@@ -114,7 +117,7 @@ async def send_response(send: Send, response: Response, head_only: bool = False)
 
 async def _send_file(send: Send, body: FileBody, chunk: int = 1 << 20) -> None:
     remaining = body.length
-    with body.path.open("rb") as fh:
+    with body.handle or body.path.open("rb") as fh:
         fh.seek(body.offset)
         while remaining > 0:
             data = fh.read(min(chunk, remaining))
@@ -122,5 +125,5 @@ async def _send_file(send: Send, body: FileBody, chunk: int = 1 << 20) -> None:
                 break
             remaining -= len(data)
             await send({"type": "http.response.body", "body": data, "more_body": remaining > 0})
-    if remaining > 0:
+    if remaining > 0 or body.length == 0:  # a short file, or an empty one: end the response
         await send({"type": "http.response.body", "body": b""})

@@ -14,8 +14,10 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections import deque
 from email.utils import formatdate
+from functools import lru_cache
 from typing import Any, cast
 
 import httptools
@@ -44,6 +46,7 @@ class _Cycle:
         self.started = False
         self.finished = False
         self.keep_alive = True
+        self.head = b""  # response head, written together with the first body part
         self.discarded = 0  # body bytes dropped after the response (see _Connection._serve)
 
     async def receive(self) -> Message:
@@ -69,7 +72,8 @@ class _Cycle:
         if message["type"] == "http.response.start":
             self._start(message)
         elif message["type"] == "http.response.body":
-            body = message.get("body", b"")
+            body = self.head + message.get("body", b"")  # one write for head and body
+            self.head = b""
             if body:
                 self.proto.write(body)
             if not message.get("more_body", False):
@@ -80,16 +84,27 @@ class _Cycle:
         self.started = True
         status = message["status"]
         lines = [f"HTTP/1.1 {status} {_reason(status)}".encode()]
-        lines.append(b"date: " + formatdate(usegmt=True).encode())
+        lines.append(b"date: " + _date())
+        closing = False
         for name, value in message.get("headers", []):
             if name.lower() == b"connection" and value.lower() == b"close":
-                self.keep_alive = False
+                self.keep_alive, closing = False, True
             lines.append(name + b": " + value)
-        if not self.keep_alive:
+        if not self.keep_alive and not closing:
             lines.append(b"connection: close")
-        self.proto.write(b"\r\n".join(lines) + b"\r\n\r\n")
+        self.head = b"\r\n".join(lines) + b"\r\n\r\n"
 
 
+def _date() -> bytes:
+    return _date_of(int(time.time()))
+
+
+@lru_cache(maxsize=2)
+def _date_of(second: int) -> bytes:
+    return formatdate(second, usegmt=True).encode()
+
+
+@lru_cache(maxsize=64)
 def _reason(status: int) -> str:
     from http import HTTPStatus
 
@@ -243,6 +258,7 @@ class _Connection(asyncio.Protocol):
                         "headers": [(b"content-length", b"0"), (b"connection", b"close")],
                     }
                 )
+                await cycle.send({"type": "http.response.body", "body": b""})
             cycle.keep_alive = False
         if not cycle.finished:
             cycle.keep_alive = False

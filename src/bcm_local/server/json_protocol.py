@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from bcm_local.runtime import Context
-from bcm_local.server.errors import AwsError
+from bcm_local.server.errors import AwsError, log_internal
 from bcm_local.server.http import Response
 from bcm_local.server.json_serializer import Serializer
 from bcm_local.server.model import ServiceModel
@@ -44,8 +44,8 @@ class JsonProtocol:
             return await self._dispatch(ctx, operation, body)
         except AwsError as err:
             return self.error(err, ctx.request_id)
-        except Exception:
-            log.exception("internal error in %s", operation)
+        except Exception as exc:
+            log_internal(log, operation, exc)
             fault = next(
                 (n for n, s in self.model.shapes.items() if s.get("fault")), "InternalFailure"
             )
@@ -57,6 +57,9 @@ class JsonProtocol:
             raise AwsError("UnknownOperationException", "", status=400)
         op = self.model.operations[operation]
         params = self._parse(body)
+        # members the input shape does not have are ignored, as AWS's JSON services do
+        members = self.model.shape(op.input).get("members", {}) if op.input else {}
+        params = {k: v for k, v in params.items() if k in members}
         if op.input:
             self._validate(op.input, params)
         result = handler(ctx, **params)

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, unquote
 from xml.etree import ElementTree
 
 from bcm_local.runtime import Context
-from bcm_local.server.errors import AwsError
+from bcm_local.server.errors import AwsError, log_internal
 from bcm_local.server.http import BodyTimeout, BodyTooLarge, FileBody, Request, Response
 from bcm_local.server.model import Operation, ServiceModel, Shape
 from bcm_local.server.validate import Validator
@@ -171,11 +171,18 @@ class RestXmlProtocol:
             response = self.error(err, ctx.request_id)
         except (BodyTooLarge, BodyTimeout) as exc:
             response = self.error(_body_error(exc), ctx.request_id)
-        except Exception:
-            log.exception("internal error in %s", operation)
+        except Exception as exc:
+            log_internal(log, operation, exc)
             fault = AwsError("InternalError", "We encountered an internal error. Please try again.")
             response = self.error(fault, ctx.request_id)
         response.operation = response.operation or operation
+        return self._finish(ctx, request, response)
+
+    def reject(self, ctx: Context, request: Request, err: AwsError) -> Response:
+        """Answer `err` before routing (a request strict mode refuses)."""
+        return self._finish(ctx, request, self.error(err, ctx.request_id))
+
+    def _finish(self, ctx: Context, request: Request, response: Response) -> Response:
         response.headers += self.id_headers(ctx.request_id)
         if response.status >= 300 and _has_body(request):
             # the body may be unread (or, after `Expect: 100-continue`, never sent): the

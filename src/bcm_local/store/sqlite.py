@@ -51,6 +51,7 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._metering: dict[str, set[str]] = {}
 
     def close(self) -> None:
         with self._lock:
@@ -66,10 +67,13 @@ class Store:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLite may have rolled back already (a full disk): never leave one open,
+                # or the next `transaction()` would nest in it and never commit
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def get(self, ns: str, key: str) -> dict[str, Any] | None:
         with self._lock:
@@ -124,6 +128,11 @@ class Store:
             ).fetchone()
         return int(row[0])
 
+    def exclude_from_digest(self, table: str, *columns: str) -> None:
+        """Columns that meter requests rather than hold state (S3's request counters): a
+        rejected request may still be counted, as AWS bills it, without changing state."""
+        self._metering.setdefault(table, set()).update(columns)
+
     def digest(self) -> dict[str, Any]:
         """Row counts and a content hash of every table (to prove a request changed nothing)."""
         found: dict[str, Any] = {}
@@ -137,7 +146,13 @@ class Store:
                 )
             ]
             for table in tables:
-                rows = self._db.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall()
+                skip = self._metering.get(table, set())
+                info = self._db.execute(f'PRAGMA table_info("{table}")').fetchall()
+                kept = [r[1] for r in info if r[1] not in skip]
+                columns = ", ".join(f'"{c}"' for c in kept)
+                order = ", ".join(str(i + 1) for i in range(len(kept)))
+                query = f'SELECT {columns} FROM "{table}" ORDER BY {order}'
+                rows = self._db.execute(query).fetchall()
                 found[table] = len(rows)
                 whole.update(table.encode() + repr(rows).encode())
         return {"tables": found, "sha256": whole.hexdigest()}

@@ -123,13 +123,14 @@ class S3Backend:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.store = runtime.store
-        self.blobs = BlobStore(runtime.root / "s3")
+        self.blobs = BlobStore(runtime.root / "s3", durable=runtime.persistent)
         with self.store.transaction() as db:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 db.execute(statement)
             live = {r[0] for r in db.execute("SELECT blob FROM s3_objects")}
             live |= {r[0] for r in db.execute("SELECT blob FROM s3_parts")}
             self.blobs.collect(live)
+        self.store.exclude_from_digest("s3_buckets", *_COUNTERS.values())
 
     # -- the in-process API -------------------------------------------------------------
 
@@ -251,10 +252,15 @@ class S3Backend:
         self.blobs.remove(blobs)
         return True
 
-    def count_request(self, bucket: str, kind: str) -> None:
+    def count_request(self, bucket: str, kind: str, account_id: str | None = None) -> None:
+        """Count a request to the bucket (only the owner's, when `account_id` is given)."""
         column = _COUNTERS[kind]
+        sql = f"UPDATE s3_buckets SET {column} = {column} + 1 WHERE name=?"
         with self.store.transaction() as db:
-            db.execute(f"UPDATE s3_buckets SET {column} = {column} + 1 WHERE name=?", (bucket,))
+            if account_id is None:
+                db.execute(sql, (bucket,))
+            else:
+                db.execute(sql + " AND account=?", (bucket, account_id))
 
     # -- objects -------------------------------------------------------------------------
 

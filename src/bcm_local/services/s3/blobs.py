@@ -2,7 +2,9 @@
 
 A blob is written to `tmp/` first, fsynced, then renamed into `blobs/<id[:2]>/<id>`;
 the metadata row naming it is committed only after that, so a crash leaves at worst an
-orphan file, which `collect()` removes at start-up.
+orphan file, which `collect()` removes at start-up. Without a data directory nothing
+outlives the process, so the fsyncs are skipped (`durable=False`): the rename alone
+still keeps readers from ever seeing half an object.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ COPY_CHUNK = 1 << 20
 
 
 class BlobStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, durable: bool = True) -> None:
         self.root = root
+        self.durable = durable
         self.blobs = root / "blobs"
         self.tmp = root / "tmp"
         self.scratch = self.tmp / "scratch"
@@ -45,19 +48,23 @@ class BlobStore:
         blob_id = uuid.uuid4().hex
         target = self.path(blob_id)
         target.parent.mkdir(exist_ok=True)
-        with src.open("rb") as fh:
-            os.fsync(fh.fileno())
+        self._sync(src)
         try:
             os.replace(src, target)
         except OSError:  # another filesystem: copy next to the store first
             temp = self.temp_path()
             shutil.copyfile(src, temp)
-            with temp.open("rb") as fh:
-                os.fsync(fh.fileno())
+            self._sync(temp)
             os.replace(temp, target)
             src.unlink()
-        _fsync_dir(target.parent)
+        if self.durable:
+            _fsync_dir(target.parent)
         return blob_id
+
+    def _sync(self, path: Path) -> None:
+        if self.durable:
+            with path.open("rb") as fh:
+                os.fsync(fh.fileno())
 
     def link_copy(self, blob_id: str) -> str:
         """A new blob with the same bytes (a hard link: blobs are never modified)."""

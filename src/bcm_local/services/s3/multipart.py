@@ -11,12 +11,13 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from bcm_local.runtime import Context
+from bcm_local.server.errors import AwsError
 from bcm_local.server.rest_xml import StreamingPayload
 from bcm_local.services.s3 import checksums
-from bcm_local.services.s3.backend import DEFAULT_CONTENT_TYPE, S3Backend, s3_backend
+from bcm_local.services.s3.backend import DEFAULT_CONTENT_TYPE, ObjectMeta, S3Backend, s3_backend
 from bcm_local.services.s3.blobs import COPY_CHUNK, BlobWriter
 from bcm_local.services.s3.errors import invalid_argument, no_such_upload, owned_bucket
 from bcm_local.services.s3.ingest import invalid_request, receive
@@ -201,8 +202,8 @@ async def upload_part(
     return {"ETag": part.etag, **_part_checksums(upload, part.checksums)}
 
 
-def _copy_range(source: Path, first: int, length: int, writer: BlobWriter) -> Path:
-    with writer, source.open("rb") as fh:
+def _copy_range(source: BinaryIO, first: int, length: int, writer: BlobWriter) -> Path:
+    with writer, source as fh:
         fh.seek(first)
         while length > 0:
             chunk = fh.read(min(COPY_CHUNK, length))
@@ -213,12 +214,8 @@ def _copy_range(source: Path, first: int, length: int, writer: BlobWriter) -> Pa
     return writer.path
 
 
-async def upload_part_copy(
-    ctx: Context, Bucket: str, Key: str, UploadId: str, PartNumber: int, **params: Any
-) -> dict[str, Any]:
-    upload = _upload(ctx, Bucket, Key, UploadId)
-    _check_part_number(PartNumber)
-    source = copy_source(ctx, params)
+def _source_window(source: ObjectMeta, params: dict[str, Any]) -> tuple[int, int]:
+    """(first, last) byte of the copy source to copy: x-amz-copy-source-range, or all."""
     first, last = 0, source.size - 1
     if params.get("CopySourceRange"):
         text = params["CopySourceRange"].removeprefix("bytes=")
@@ -233,10 +230,27 @@ async def upload_part_copy(
                 "x-amz-copy-source-range",
                 params["CopySourceRange"],
             )
+    return first, last
+
+
+async def upload_part_copy(
+    ctx: Context, Bucket: str, Key: str, UploadId: str, PartNumber: int, **params: Any
+) -> dict[str, Any]:
+    upload = _upload(ctx, Bucket, Key, UploadId)
+    _check_part_number(PartNumber)
     backend = _backend(ctx)
+    for _ in range(3):
+        source = copy_source(ctx, params)
+        first, last = _source_window(source, params)
+        try:  # opened now: an overwrite of the source key cannot pull the bytes away
+            handle = backend.blobs.path(source.blob).open("rb")
+            break
+        except FileNotFoundError:  # overwritten between reading its row and opening it
+            continue
+    else:
+        raise AwsError("InternalError", "We encountered an internal error. Please try again.")
     writer = BlobWriter(backend.blobs, [upload.algorithm] if upload.algorithm else [])
-    path = backend.blobs.path(source.blob)
-    temp = await ctx.runtime.run_blocking(_copy_range, path, first, last - first + 1, writer)
+    temp = await ctx.runtime.run_blocking(_copy_range, handle, first, last - first + 1, writer)
     sums = {a: checksums.b64(h.digest()) for a, h in writer.hashers.items()}
     part = Part(PartNumber, writer.size, f'"{writer.md5.hexdigest()}"', sums)
     await ctx.runtime.run_blocking(_save_part, ctx, upload, part, temp)

@@ -31,6 +31,7 @@ from bcm_local.services.s3.names import MAX_KEY_BYTES, InvalidKey, check_key
 
 # headers stored with an object and returned by GET/HEAD, by member name
 STORED_HEADERS = ("CacheControl", "ContentDisposition", "ContentLanguage", "Expires")
+_ATTEMPTS = 3  # reads racing an overwrite of the same key
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _OVERRIDES = {
     "ResponseCacheControl": "CacheControl",
@@ -239,13 +240,19 @@ def _read(
 
 
 def get_object(ctx: Context, Bucket: str, Key: str, **params: Any) -> dict[str, Any]:
-    meta, out = _read(ctx, Bucket, Key, params)
-    if out.get(STATUS) == 304:
+    for _ in range(_ATTEMPTS):
+        meta, out = _read(ctx, Bucket, Key, params)
+        if out.get(STATUS) == 304:
+            return out
+        path = _backend(ctx).blobs.path(meta.blob)
+        try:  # opened now, the bytes outlive a concurrent overwrite that removes the file
+            handle = path.open("rb")
+        except FileNotFoundError:  # overwritten between reading the row and opening the file
+            continue
+        first = int(out["ContentRange"].split()[1].split("-")[0]) if "ContentRange" in out else 0
+        out["Body"] = FileBody(path, first, out["ContentLength"], handle)
         return out
-    path = _backend(ctx).blobs.path(meta.blob)
-    first = int(out["ContentRange"].split()[1].split("-")[0]) if "ContentRange" in out else 0
-    out["Body"] = FileBody(path, first, out["ContentLength"])
-    return out
+    raise AwsError("InternalError", "We encountered an internal error. Please try again.")
 
 
 def head_object(ctx: Context, Bucket: str, Key: str, **params: Any) -> dict[str, Any]:
@@ -314,14 +321,8 @@ def copy_source(ctx: Context, params: dict[str, Any]) -> ObjectMeta:
     return source
 
 
-async def copy_object(
-    ctx: Context, Bucket: str, Key: str, CopySource: str, **params: Any
-) -> dict[str, Any]:
-    backend = _backend(ctx)
-    owned_bucket(backend, ctx.account_id, Bucket)
-    key = valid_key(Key)
-    source = copy_source(ctx, {**params, "CopySource": CopySource})
-    target = replace(source, bucket=Bucket, key=key, blob="")
+def _copy_target(source: ObjectMeta, bucket: str, key: str, params: dict[str, Any]) -> ObjectMeta:
+    target = replace(source, bucket=bucket, key=key, blob="")
     if params.get("MetadataDirective") == "REPLACE":
         target = replace(
             target,
@@ -329,7 +330,7 @@ async def copy_object(
             metadata=params.get("Metadata") or {},
             headers=stored_headers(params),
         )
-    elif (source.bucket, source.key) == (Bucket, key):
+    elif (source.bucket, source.key) == (bucket, key):
         raise invalid_request(
             "This copy request is illegal because it is trying to copy an object to itself "
             "without changing the object's metadata, storage class, website redirect location "
@@ -340,9 +341,25 @@ async def copy_object(
         if params["StorageClass"] != "STANDARD":
             headers["StorageClass"] = params["StorageClass"]
         target = replace(target, headers=headers)
-    try:
-        meta = await ctx.runtime.run_blocking(backend.copy, source, target)
-    except NoSuchBucketError:
-        raise no_such_bucket(Bucket) from None
+    return target
+
+
+async def copy_object(
+    ctx: Context, Bucket: str, Key: str, CopySource: str, **params: Any
+) -> dict[str, Any]:
+    backend = _backend(ctx)
+    owned_bucket(backend, ctx.account_id, Bucket)
+    key = valid_key(Key)
+    for attempt in range(_ATTEMPTS):
+        source = copy_source(ctx, {**params, "CopySource": CopySource})
+        target = _copy_target(source, Bucket, key, params)
+        try:
+            meta = await ctx.runtime.run_blocking(backend.copy, source, target)
+            break
+        except NoSuchBucketError:
+            raise no_such_bucket(Bucket) from None
+        except FileNotFoundError:  # the source was overwritten meanwhile: copy the new one
+            if attempt == _ATTEMPTS - 1:
+                raise
     result = {"ETag": meta.etag, "LastModified": meta.modified, **checksum_members(meta)}
     return {"CopyObjectResult": result}

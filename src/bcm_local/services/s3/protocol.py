@@ -3,11 +3,14 @@ the REST-XML protocol, the operations table, and per-bucket request counters."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from functools import cache
 from urllib.parse import unquote
 
 from bcm_local.runtime import Context
 from bcm_local.server import model
+from bcm_local.server.errors import AwsError
 from bcm_local.server.http import Request, Response
 from bcm_local.server.rest_xml import Handler, RestXmlProtocol
 from bcm_local.services.s3 import buckets, completion, listing, multipart, objects
@@ -81,6 +84,9 @@ _LIST = {"ListObjects", "ListObjectsV2", "ListParts", "ListMultipartUploads"}
 _FREE = {"DeleteObject", "DeleteBucket", "AbortMultipartUpload", "Unknown"}
 
 
+log = logging.getLogger("bcm_local")
+
+
 @cache
 def _protocol() -> RestXmlProtocol:
     return RestXmlProtocol(model.load("s3"), OPERATIONS, ROOTS, STATUSES)
@@ -96,11 +102,17 @@ def path_style(host: str, raw_path: str) -> str:
     return raw_path
 
 
+def reject(ctx: Context, request: Request, err: AwsError) -> Response:
+    """S3's answer to a request refused before routing (strict-mode authentication)."""
+    return _protocol().reject(ctx, request, err)
+
+
 async def handle(ctx: Context, request: Request) -> Response:
     path = path_style(request.host, request.raw_path or "/")
     response = await _protocol().handle(ctx, request, path)
     bucket = unquote(path.split("/", 2)[1]) if path.count("/") >= 1 else ""
-    if bucket and response.operation not in _FREE:
+    # AWS does not bill a bucket's owner for other accounts' refused requests
+    if bucket and response.operation not in _FREE and response.status != 403:
         kind = (
             "put"
             if response.operation in _PUT
@@ -108,5 +120,8 @@ async def handle(ctx: Context, request: Request) -> Response:
             if response.operation in _LIST
             else "get"
         )
-        s3_backend(ctx.runtime).count_request(bucket, kind)
+        try:
+            s3_backend(ctx.runtime).count_request(bucket, kind, ctx.account_id)
+        except sqlite3.Error as err:  # metering never fails the request it meters
+            log.warning("request to %s not counted: %s", bucket, err)
     return response
