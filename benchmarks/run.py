@@ -118,11 +118,16 @@ def api(seconds: float) -> list[Row]:
             ep, _target("ListExports"), b'{"MaxResults": 100}', "bcm-data-exports"
         )
 
-        def create(i: int) -> bytes:
+        runs = iter(range(1_000_000))
+
+        def create(i: int, run: list[int] = []) -> bytes:  # noqa: B006
+            """Names must be unique across the 1/8/32-client runs (each restarts `i`)."""
+            if i == 0:
+                run[:] = [next(runs)]
             return loadgen.json_call(
                 ep,
                 _target("CreateExport"),
-                _export_body(f"b-{i}-{os.getpid()}"),
+                _export_body(f"b-{run[0]}-{i}"),
                 "bcm-data-exports",
             )
 
