@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import platform
@@ -118,16 +119,13 @@ def api(seconds: float) -> list[Row]:
             ep, _target("ListExports"), b'{"MaxResults": 100}', "bcm-data-exports"
         )
 
-        runs = iter(range(1_000_000))
+        names = itertools.count()  # unique across the 1/8/32-client runs
 
-        def create(i: int, run: list[int] = []) -> bytes:  # noqa: B006
-            """Names must be unique across the 1/8/32-client runs (each restarts `i`)."""
-            if i == 0:
-                run[:] = [next(runs)]
+        def create(i: int) -> bytes:
             return loadgen.json_call(
                 ep,
                 _target("CreateExport"),
-                _export_body(f"b-{run[0]}-{i}"),
+                _export_body(f"b-{next(names)}"),
                 "bcm-data-exports",
             )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -33,24 +34,7 @@ SEED_CLI_EXPORT = """{
 }"""
 
 # The same export as a dict (the seed's boto3 example has it inline).
-SEED_EXPORT: dict[str, Any] = {
-    "Name": "focus-monthly",
-    "DataQuery": {"QueryStatement": "SELECT * FROM COST_AND_USAGE_REPORT"},
-    "DestinationConfigurations": {
-        "S3Destination": {
-            "S3Bucket": "my-billing",
-            "S3Prefix": "focus",
-            "S3Region": "us-east-1",
-            "S3OutputConfigurations": {
-                "Format": "PARQUET",
-                "Compression": "PARQUET",
-                "OutputType": "CUSTOM",
-                "Overwrite": "OVERWRITE_REPORT",
-            },
-        }
-    },
-    "RefreshCadence": {"Frequency": "SYNCHRONOUS"},
-}
+SEED_EXPORT: dict[str, Any] = json.loads(SEED_CLI_EXPORT)
 
 CUR_QUERY = (
     "SELECT identity_line_item_id, identity_time_interval, line_item_product_code,"
