@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit bench soak clean chromium screenshots
+.PHONY: run test lint typecheck unit bench soak clean chromium screenshots wrk
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,14 @@ screenshots: $(STAMP) chromium
 
 test: lint typecheck unit
 
-bench: $(STAMP)
+# the S3 rows are driven by wrk (Debian's package), a C load generator
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	  ($$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null 2>&1 \
+	  || echo "note: wrk could not be installed; run benchmarks/run.py --only startup,api,export,emission"; }
+
+bench: $(STAMP) wrk
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/run.py
 

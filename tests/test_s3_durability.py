@@ -85,11 +85,13 @@ def test_sigkill_mid_upload_leaves_no_partial_object(tmp_path: Path) -> None:
         )
         thread.start()
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not any(
-            p.stat().st_size > (1 << 20) for p in _temp_files(tmp_path)
-        ):
+
+        def partial() -> list[Path]:  # the body being written, under an id no row names yet
+            return [p for p in _blob_files(tmp_path) if p.stat().st_size > (1 << 20)]
+
+        while time.monotonic() < deadline and not partial():
             time.sleep(0.02)
-        assert _temp_files(tmp_path), "the upload never reached the server's temporary file"
+        assert partial(), "the upload never reached the server's disk"
         server.kill()
         thread.join(30)
         assert sent[0] < total

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from bcm_local.console.html import esc, link, missing, page, size, table, when
 from bcm_local.console.pages import download_href
 from bcm_local.console.routes import SECURITY_HEADERS, View, not_found
-from bcm_local.server.http import FileBody, Response
+from bcm_local.server.http import Response
 
 PAGE = 500
 _LAST = "\U0010ffff"  # sorts after every character a key can hold
@@ -120,4 +120,7 @@ def download(view: View) -> Response:
         ("etag", meta.etag),
         *SECURITY_HEADERS,
     ]
-    return Response(200, headers, file=FileBody(backend.blobs.path(meta.blob), 0, meta.size))
+    body = backend.blobs.body(meta.blob, 0, meta.size)
+    if isinstance(body, bytes):
+        return Response(200, headers, body)
+    return Response(200, headers, file=body)

@@ -57,7 +57,8 @@ class Request:
         seen = 0
         while True:
             try:
-                message = await asyncio.wait_for(self.receive(), BODY_IDLE_TIMEOUT)
+                async with asyncio.timeout(BODY_IDLE_TIMEOUT):  # no task per chunk
+                    message = await self.receive()
             except TimeoutError:
                 raise BodyTimeout() from None
             if message["type"] == "http.disconnect":

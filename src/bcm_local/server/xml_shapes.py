@@ -4,8 +4,11 @@ flattened and wrapped lists, attributes, namespaces; timestamps in the model's f
 from __future__ import annotations
 
 import base64
+import math
 import re
-from datetime import UTC, datetime
+import time
+from collections.abc import Callable
+from datetime import datetime
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 from xml.etree import ElementTree
@@ -18,6 +21,7 @@ from bcm_local.server.model import ServiceModel, Shape
 class XmlShapes:
     def __init__(self, model: ServiceModel) -> None:
         self.model = model
+        self._encoders: dict[int, Encoder] = {}
 
     def decode(self, node: ElementTree.Element, shape: Shape) -> Any:
         kind = shape["type"]
@@ -58,36 +62,90 @@ class XmlShapes:
         return text
 
     def encode(self, tag: str, shape: Shape, value: Any, namespace: str | None = None) -> str:
-        kind = shape["type"]
         attrs = f" xmlns={quoteattr(namespace)}" if namespace else ""
+        return self._encoder(shape)(tag, value, attrs)
+
+    def _encoder(self, shape: Shape) -> Encoder:
+        """The shape's encoder, compiled once (member lookups and formats resolved)."""
+        found = self._encoders.get(id(shape))
+        if found is None:
+            # recursive shapes reach their own encoder through the cache while compiling
+            self._encoders[id(shape)] = lambda tag, v, attrs="": self._encoders[id(shape)](
+                tag, v, attrs
+            )
+            found = self._encoders[id(shape)] = self._compile(shape)
+        return found
+
+    def _compile(self, shape: Shape) -> Encoder:
+        kind = shape["type"]
         if kind == "structure":
-            ns = shape.get("xmlNamespace")
-            if ns and ns.get("prefix"):
-                attrs += f" xmlns:{ns['prefix']}={quoteattr(ns['uri'])}"
-            inner = []
-            for name, spec in shape.get("members", {}).items():
-                if value.get(name) is None or spec.get("location"):
-                    continue
-                member = self.model.shape(spec["shape"])
-                child_tag = spec.get("locationName", name)
-                if spec.get("xmlAttribute"):
-                    attrs += f" {child_tag}={quoteattr(text_of(value[name]))}"
-                elif member["type"] == "list" and member.get("flattened"):
-                    item = self.model.shape(member["member"]["shape"])
-                    inner += [self.encode(child_tag, item, v) for v in value[name]]
-                else:
-                    inner.append(self.encode(child_tag, member, value[name]))
-            return f"<{tag}{attrs}>{''.join(inner)}</{tag}>"
+            return self._structure(shape)
         if kind == "list":
-            item = self.model.shape(shape["member"]["shape"])
+            item = self._encoder(self.model.shape(shape["member"]["shape"]))
             item_tag = shape["member"].get("locationName", "member")
-            inner_xml = "".join(self.encode(item_tag, item, v) for v in value)
-            return f"<{tag}{attrs}>{inner_xml}</{tag}>"
+
+            def encode_list(tag: str, value: Any, attrs: str = "") -> str:
+                return f"<{tag}{attrs}>{''.join([item(item_tag, v) for v in value])}</{tag}>"
+
+            return encode_list
+        text = _TEXT.get(kind, text_of)
         if kind == "timestamp":
-            value = format_time(value, shape.get("timestampFormat", "iso8601"))
-        elif kind == "blob" and isinstance(value, bytes):
-            value = base64.b64encode(value).decode()
-        return f"<{tag}{attrs}>{escape_text(text_of(value))}</{tag}>"
+            time_format = shape.get("timestampFormat", "iso8601")
+
+            def text(value: Any) -> str:
+                return format_time(value, time_format)
+
+        def encode_scalar(tag: str, value: Any, attrs: str = "") -> str:
+            return f"<{tag}{attrs}>{escape_text(text(value))}</{tag}>"
+
+        return encode_scalar
+
+    def _structure(self, shape: Shape) -> Encoder:
+        fixed = ""
+        ns = shape.get("xmlNamespace")
+        if ns and ns.get("prefix"):
+            fixed = f" xmlns:{ns['prefix']}={quoteattr(ns['uri'])}"
+        members: list[tuple[str, str, int, Encoder | None]] = []
+        for name, spec in shape.get("members", {}).items():
+            if spec.get("location"):
+                continue
+            member = self.model.shape(spec["shape"])
+            tag = spec.get("locationName", name)
+            if spec.get("xmlAttribute"):
+                members.append((name, tag, _ATTRIBUTE, None))
+            elif member["type"] == "list" and member.get("flattened"):
+                item = self.model.shape(member["member"]["shape"])
+                members.append((name, tag, _FLAT, self._encoder(item)))
+            else:
+                members.append((name, tag, _ELEMENT, self._encoder(member)))
+
+        def encode_structure(tag: str, value: Any, attrs: str = "") -> str:
+            attrs += fixed
+            inner: list[str] = []
+            for name, child, mode, encoder in members:
+                found = value.get(name)
+                if found is None:
+                    continue
+                if encoder is None:
+                    attrs += f" {child}={quoteattr(text_of(found))}"
+                elif mode == _FLAT:
+                    inner += [encoder(child, v) for v in found]
+                else:
+                    inner.append(encoder(child, found))
+            return f"<{tag}{attrs}>{''.join(inner)}</{tag}>"
+
+        return encode_structure
+
+
+Encoder = Callable[..., str]  # (tag, value, attrs="") -> the element
+_ELEMENT, _FLAT, _ATTRIBUTE = range(3)
+
+
+def _blob_text(value: Any) -> str:
+    return base64.b64encode(value).decode() if isinstance(value, bytes) else text_of(value)
+
+
+_TEXT: dict[str, Callable[[Any], str]] = {"blob": _blob_text}
 
 
 def parse_time(raw: str, time_format: str) -> float | None:
@@ -108,15 +166,21 @@ def format_time(value: float | datetime, time_format: str) -> str:
         return formatdate(epoch, usegmt=True)
     if time_format == "unixTimestamp":
         return str(int(epoch))
-    moment = datetime.fromtimestamp(epoch, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # as datetime.fromtimestamp(epoch).isoformat(timespec="milliseconds"), without it
+    fraction, whole = math.modf(epoch)
+    micros = round(fraction * 1e6)
+    seconds, micros = divmod(int(whole) * 1_000_000 + micros, 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros // 1000:03d}Z"
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def escape_text(text: str) -> str:
     """XML text; characters XML 1.0 cannot carry at all become U+FFFD."""
+    if _SPECIAL.search(text) is None:
+        return text
     return escape(_NOT_XML.sub("\ufffd", text))
 
 

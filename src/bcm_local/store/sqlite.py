@@ -75,6 +75,13 @@ class Store:
                     self._db.execute("ROLLBACK")
                 raise
 
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """The connection for reads only: each statement sees committed state, no
+        BEGIN/COMMIT round trip (inside a transaction it sees that transaction's writes)."""
+        with self._lock:
+            yield self._db
+
     def get(self, ns: str, key: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._db.execute(

@@ -11,10 +11,13 @@ import sqlite3
 import threading
 import time
 import weakref
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from bcm_local.runtime import Runtime
 from bcm_local.services.s3.blobs import BlobStore, BlobWriter, hash_file
@@ -52,6 +55,7 @@ _OBJECT_COLUMNS = (
     "bucket, key, size, etag, content_type, modified, blob, metadata, headers, checksums, "
     "checksum_type, parts"
 )
+FLUSH_SECONDS = 2.0  # request counters reach SQLite at least this often under load
 _COUNTERS = {"get": "get_requests", "put": "put_requests", "list": "list_requests"}
 
 
@@ -102,9 +106,13 @@ class ObjectMeta:
 def _object(row: sqlite3.Row | tuple[Any, ...]) -> ObjectMeta:
     b, k, size, etag, ctype, modified, blob, meta, headers, sums, stype, parts = row
     return ObjectMeta(
-        b, k, size, etag, ctype, modified, blob, json.loads(meta), json.loads(headers),
-        json.loads(sums), stype, parts,
+        b, k, size, etag, ctype, modified, blob, _json(meta), _json(headers), _json(sums),
+        stype, parts,
     )  # fmt: skip
+
+
+def _json(text: str) -> dict[str, str]:
+    return {} if text == "{}" else orjson.loads(text)
 
 
 def next_prefix(prefix: str) -> str | None:
@@ -131,6 +139,11 @@ class S3Backend:
             live |= {r[0] for r in db.execute("SELECT blob FROM s3_parts")}
             self.blobs.collect(live)
         self.store.exclude_from_digest("s3_buckets", *_COUNTERS.values())
+        self._buckets: dict[str, Bucket] = {}  # read-through cache of s3_buckets rows
+        self._counts: Counter[tuple[str, str]] = Counter()  # requests not yet in SQLite
+        self._counts_lock = threading.Lock()
+        self._flushed = time.monotonic()
+        runtime.on_close.append(self.flush_counters)
 
     # -- the in-process API -------------------------------------------------------------
 
@@ -176,9 +189,11 @@ class S3Backend:
         content_type: str = DEFAULT_CONTENT_TYPE,
     ) -> str:
         self.owned(account_id, bucket)
+        check_key(key)
         with BlobWriter(self.blobs) as writer:
             writer.write(data)
-        return self.put_object_from_file(account_id, bucket, key, writer.path, content_type)
+        meta = ObjectMeta(bucket, key, len(data), f'"{writer.md5.hexdigest()}"', content_type)
+        return self.commit(meta, writer.path).etag
 
     def delete_object(self, account_id: str, bucket: str, key: str) -> None:
         self.owned(account_id, bucket)
@@ -188,11 +203,14 @@ class S3Backend:
         return [(o.key, o.size) for o in self.iter_objects(bucket, prefix)]
 
     def object_path(self, bucket: str, key: str) -> Path | None:
+        """The file of an object written from a file (small bodies PUT without a data
+        directory live in memory: read those through `blobs.open`)."""
         found = self.head(bucket, key)
         return self.blobs.path(found.blob) if found else None
 
     def bucket_stats(self, account_id: str) -> list[BucketStats]:
-        with self.store.transaction() as db:
+        self.flush_counters()
+        with self.store.read() as db:
             rows = db.execute(
                 "SELECT b.name, b.region, b.created, count(o.key), coalesce(sum(o.size), 0), "
                 "b.get_requests, b.put_requests, b.list_requests FROM s3_buckets b "
@@ -205,10 +223,15 @@ class S3Backend:
     # -- buckets -------------------------------------------------------------------------
 
     def bucket(self, name: str) -> Bucket | None:
-        with self.store.transaction() as db:
+        found = self._buckets.get(name)
+        if found is not None:
+            return found
+        with self.store.read() as db:
             row = db.execute(
                 "SELECT name, account, region, created FROM s3_buckets WHERE name=?", (name,)
             ).fetchone()
+            if row and not db.in_transaction:  # never cache a row a rollback may undo
+                found = self._buckets[name] = Bucket(*row)
         return Bucket(*row) if row else None
 
     def owned(self, account_id: str, name: str) -> Bucket:
@@ -220,7 +243,7 @@ class S3Backend:
         return found
 
     def buckets_of(self, account_id: str) -> list[Bucket]:
-        with self.store.transaction() as db:
+        with self.store.read() as db:
             rows = db.execute(
                 "SELECT name, account, region, created FROM s3_buckets WHERE account=? "
                 "ORDER BY name",
@@ -249,23 +272,39 @@ class S3Backend:
             ]
             blobs = self._drop_uploads(db, uploads)
             db.execute("DELETE FROM s3_buckets WHERE name=?", (name,))
+            self._buckets.pop(name, None)
+        with self._counts_lock:
+            for kind in _COUNTERS.values():
+                self._counts.pop((name, kind), None)
         self.blobs.remove(blobs)
         return True
 
     def count_request(self, bucket: str, kind: str, account_id: str | None = None) -> None:
-        """Count a request to the bucket (only the owner's, when `account_id` is given)."""
-        column = _COUNTERS[kind]
-        sql = f"UPDATE s3_buckets SET {column} = {column} + 1 WHERE name=?"
-        with self.store.transaction() as db:
-            if account_id is None:
-                db.execute(sql, (bucket,))
-            else:
-                db.execute(sql + " AND account=?", (bucket, account_id))
+        """Count a request to the bucket (only the owner's, when `account_id` is given).
+        Counts gather in memory and reach SQLite at most FLUSH_SECONDS later, on stats
+        reads and at close: a crash loses only those seconds of metering."""
+        found = self.bucket(bucket)
+        if found is not None and account_id in (None, found.account):
+            with self._counts_lock:
+                self._counts[bucket, _COUNTERS[kind]] += 1
+            if time.monotonic() - self._flushed > FLUSH_SECONDS:
+                self.flush_counters()
+
+    def flush_counters(self) -> None:
+        with self._counts_lock:
+            counts, self._counts = self._counts, Counter()
+            self._flushed = time.monotonic()
+        if counts:
+            with self.store.transaction() as db:
+                for (bucket, column), n in counts.items():
+                    db.execute(
+                        f"UPDATE s3_buckets SET {column} = {column} + ? WHERE name=?", (n, bucket)
+                    )
 
     # -- objects -------------------------------------------------------------------------
 
     def head(self, bucket: str, key: str) -> ObjectMeta | None:
-        with self.store.transaction() as db:
+        with self.store.read() as db:
             row = db.execute(
                 f"SELECT {_OBJECT_COLUMNS} FROM s3_objects WHERE bucket=? AND key=?",
                 (bucket, key),
@@ -328,7 +367,7 @@ class S3Backend:
         if upper is not None:
             sql += " AND key<?"
             args.append(upper)
-        with self.store.transaction() as db:
+        with self.store.read() as db:
             rows = db.execute(sql + " ORDER BY key LIMIT ?", (*args, limit)).fetchall()
         return [_object(row) for row in rows]
 

@@ -1,16 +1,19 @@
 """Object bytes on disk: immutable files named by an opaque id, never by a key.
 
-A blob is written to `tmp/` first, fsynced, then renamed into `blobs/<id[:2]>/<id>`;
-the metadata row naming it is committed only after that, so a crash leaves at worst an
-orphan file, which `collect()` removes at start-up. Without a data directory nothing
-outlives the process, so the fsyncs are skipped (`durable=False`): the rename alone
-still keeps readers from ever seeing half an object.
+A body is written straight to `blobs/<id[:2]>/<id>` under a fresh id (files from
+elsewhere go through `tmp/` and a rename), fsynced, and only then is the metadata row
+naming it committed: until that commit no reader knows the id, so a crash leaves at
+worst an orphan file, which `collect()` removes at start-up. Without a data directory nothing
+outlives the process, so the fsyncs are skipped (`durable=False`) and bodies up to
+MEMORY_BLOB_BYTES stay in memory (as moto and LocalStack keep small objects): creating,
+writing and unlinking a file per PutObject cost more than the rest of the request.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import re
 import shutil
@@ -19,10 +22,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from bcm_local.server.http import FileBody
 from bcm_local.services.s3.checksums import HASHERS, Hasher
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 COPY_CHUNK = 1 << 20
+MEMORY_BLOB_BYTES = 1 << 20  # without a data directory, bodies up to this stay in memory
 
 
 class BlobStore:
@@ -34,6 +39,38 @@ class BlobStore:
         self.scratch = self.tmp / "scratch"
         for folder in (self.blobs, self.tmp, self.scratch):
             folder.mkdir(parents=True, exist_ok=True)
+        self._shards: set[str] = set()
+        self.memory: dict[str, bytes] | None = None if durable else {}
+
+    def new_blob(self, make_folder: bool = True) -> tuple[str, Path]:
+        """A fresh id and the path its bytes go to (its folder created)."""
+        blob_id = uuid.uuid4().hex
+        path = self.blobs / blob_id[:2] / blob_id
+        if make_folder:
+            self.make_folder(path)
+        return blob_id, path
+
+    def make_folder(self, path: Path) -> None:
+        if path.parent.name not in self._shards:
+            path.parent.mkdir(exist_ok=True)
+            self._shards.add(path.parent.name)
+
+    def in_memory(self, blob_id: str) -> bytes | None:
+        return self.memory.get(blob_id) if self.memory is not None else None
+
+    def open(self, blob_id: str) -> BinaryIO:
+        """The blob's bytes for reading (FileNotFoundError when it is gone)."""
+        data = self.in_memory(blob_id)
+        return io.BytesIO(data) if data is not None else self.path(blob_id).open("rb")
+
+    def body(self, blob_id: str, first: int, length: int) -> bytes | FileBody:
+        """A response body of `length` bytes from `first`, taken now: the bytes stay
+        readable if the object is overwritten before they are sent."""
+        data = self.in_memory(blob_id)
+        if data is not None:
+            return data[first : first + length]
+        path = self.path(blob_id)
+        return FileBody(path, first, length, path.open("rb"))
 
     def path(self, blob_id: str) -> Path:
         if not _ID.match(blob_id):
@@ -44,10 +81,14 @@ class BlobStore:
         return self.tmp / f"{uuid.uuid4().hex}.tmp"
 
     def install(self, src: Path) -> str:
-        """fsync `src` and move it into the store under a new id; returns the id."""
-        blob_id = uuid.uuid4().hex
-        target = self.path(blob_id)
-        target.parent.mkdir(exist_ok=True)
+        """fsync `src` and move it into the store under a new id (unless it is a
+        `new_blob` path already); returns the id."""
+        if src.parent.parent == self.blobs and _ID.match(src.name):  # a BlobWriter's
+            self._sync(src)
+            if self.durable:
+                _fsync_dir(src.parent)
+            return src.name
+        blob_id, target = self.new_blob()
         self._sync(src)
         try:
             os.replace(src, target)
@@ -68,6 +109,11 @@ class BlobStore:
 
     def link_copy(self, blob_id: str) -> str:
         """A new blob with the same bytes (a hard link: blobs are never modified)."""
+        data = self.in_memory(blob_id)
+        if data is not None and self.memory is not None:
+            copy_id = self.new_blob(make_folder=False)[0]
+            self.memory[copy_id] = data
+            return copy_id
         temp = self.temp_path()
         try:
             os.link(self.path(blob_id), temp)
@@ -77,7 +123,7 @@ class BlobStore:
 
     def remove(self, blob_ids: Iterable[str | None]) -> None:
         for blob_id in blob_ids:
-            if blob_id:
+            if blob_id and (self.memory is None or self.memory.pop(blob_id, None) is None):
                 with contextlib.suppress(OSError):
                     self.path(blob_id).unlink()
 
@@ -97,32 +143,52 @@ class BlobStore:
 
 
 class BlobWriter:
-    """Writes a body to a temporary file while hashing it (MD5 plus asked-for checksums)."""
+    """Writes a body to a new blob while hashing it (MD5 plus asked-for checksums); in a
+    store with a memory tier the bytes are buffered until they outgrow it."""
 
     def __init__(self, store: BlobStore, algorithms: Iterable[str] = ()) -> None:
-        self.path = store.temp_path()
+        self.store = store
+        self.blob_id, self.path = store.new_blob(make_folder=store.memory is None)
         self.size = 0
         self.md5 = hashlib.md5()
         self.hashers: dict[str, Hasher] = {a: HASHERS[a]() for a in algorithms}
-        self._fh: BinaryIO | None = self.path.open("wb")
+        self._buffer: bytearray | None = bytearray() if store.memory is not None else None
+        self._fh: BinaryIO | None = None if self._buffer is not None else self.path.open("wb")
+        self._open = True
 
     def write(self, data: bytes) -> None:
-        assert self._fh is not None
-        self._fh.write(data)
+        assert self._open
+        if self._buffer is not None and len(self._buffer) + len(data) <= MEMORY_BLOB_BYTES:
+            self._buffer += data
+        else:
+            self._spill().write(data)
         self.size += len(data)
         self.md5.update(data)
         for hasher in self.hashers.values():
             hasher.update(data)
 
+    def _spill(self) -> BinaryIO:
+        if self._fh is None:
+            self.store.make_folder(self.path)
+            self._fh = self.path.open("wb")
+            self._fh.write(self._buffer or b"")
+            self._buffer = None
+        return self._fh
+
     def close(self) -> Path:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        """Finish the blob; its `path` (or id) is what `BlobStore.install` takes."""
+        if self._open:
+            self._open = False
+            if self._fh is not None:
+                self._fh.close()
+            elif self._buffer is not None and self.store.memory is not None:
+                self.store.memory[self.blob_id] = bytes(self._buffer)
+                self._buffer = None
         return self.path
 
     def discard(self) -> None:
         self.close()
-        self.path.unlink(missing_ok=True)
+        self.store.remove([self.blob_id])
 
     def __enter__(self) -> BlobWriter:
         return self

@@ -81,7 +81,7 @@ def _assemble(blobs: BlobStore, parts: list[Part], algorithms: list[str]) -> Blo
     """Concatenate the parts' files into one temporary blob (blocking)."""
     with BlobWriter(blobs, algorithms) as writer:
         for part in parts:
-            with blobs.path(part.blob).open("rb") as fh:
+            with blobs.open(part.blob) as fh:
                 while chunk := fh.read(COPY_CHUNK):
                     writer.write(chunk)
     return writer

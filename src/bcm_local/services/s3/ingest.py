@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ from bcm_local.services.s3.chunked import ChunkedDecoder, decode, incomplete
 from bcm_local.services.s3.errors import bad_digest
 
 MAX_OBJECT_SIZE = 5 << 30  # PutObject / UploadPart limit
+OFFLOAD_BYTES = 1 << 20  # bodies are hashed and written in batches of this on a worker
+Offload = Callable[..., Awaitable[Any]]  # Runtime.run_blocking
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -98,8 +100,15 @@ def _algorithms(
     return wanted, trailer
 
 
-async def receive(blobs: BlobStore, body: StreamingPayload, members: Mapping[str, Any]) -> Received:
-    """Stream the body into a temporary blob and verify it; raises the S3 error on failure."""
+async def receive(
+    blobs: BlobStore,
+    body: StreamingPayload,
+    members: Mapping[str, Any],
+    offload: Offload | None = None,
+) -> Received:
+    """Stream the body into a new blob and verify it; raises the S3 error on failure.
+    With `offload`, large bodies are hashed on worker threads (hashlib releases the GIL),
+    so concurrent uploads use every core while the event loop keeps receiving."""
     headers = body.headers
     expected_md5 = _expected_md5(members.get("ContentMD5"))
     wanted, trailer = _algorithms(headers, members)
@@ -121,10 +130,17 @@ async def receive(blobs: BlobStore, body: StreamingPayload, members: Mapping[str
         source: AsyncIterator[bytes] = body.stream()
         if decoder is not None:
             source = decode(source, decoder)
+        batch: list[bytes] = []
+        batched = 0
         async for piece in source:
-            writer.write(piece)
-            if writer.size > MAX_OBJECT_SIZE:
+            batch.append(piece)
+            batched += len(piece)
+            if writer.size + batched > MAX_OBJECT_SIZE:
                 raise too_large()
+            if batched >= OFFLOAD_BYTES:
+                await _write(writer, b"".join(batch), offload)
+                batch, batched = [], 0
+        await _write(writer, b"".join(batch), offload)
         writer.close()
         if decoded_length is not None and decoded_length != writer.size:
             raise incomplete()
@@ -145,6 +161,13 @@ async def receive(blobs: BlobStore, body: StreamingPayload, members: Mapping[str
         writer.discard()
         raise
     return Received(writer.path, writer.size, writer.md5.digest(), computed)
+
+
+async def _write(writer: BlobWriter, data: bytes, offload: Offload | None) -> None:
+    if offload is not None and len(data) >= OFFLOAD_BYTES:
+        await offload(writer.write, data)
+    elif data:
+        writer.write(data)
 
 
 def _decoded_length(headers: Mapping[str, str]) -> int | None:

@@ -196,7 +196,7 @@ async def upload_part(
     _check_part_number(PartNumber)
     if upload.algorithm and not members.get("ChecksumAlgorithm"):
         members = {**members, "ChecksumAlgorithm": upload.algorithm}
-    received = await receive(_backend(ctx).blobs, Body, members)
+    received = await receive(_backend(ctx).blobs, Body, members, ctx.runtime.run_blocking)
     part = Part(PartNumber, received.size, received.etag, received.checksums)
     await ctx.runtime.run_blocking(_save_part, ctx, upload, part, received.path)
     return {"ETag": part.etag, **_part_checksums(upload, part.checksums)}
@@ -243,7 +243,7 @@ async def upload_part_copy(
         source = copy_source(ctx, params)
         first, last = _source_window(source, params)
         try:  # opened now: an overwrite of the source key cannot pull the bytes away
-            handle = backend.blobs.path(source.blob).open("rb")
+            handle = backend.blobs.open(source.blob)
             break
         except FileNotFoundError:  # overwritten between reading its row and opening it
             continue

@@ -9,7 +9,6 @@ from urllib.parse import unquote
 
 from bcm_local.runtime import Context
 from bcm_local.server.errors import AwsError
-from bcm_local.server.http import FileBody
 from bcm_local.server.rest_xml import STATUS, StreamingPayload, format_time
 from bcm_local.services.s3 import checksums
 from bcm_local.services.s3.backend import (
@@ -87,8 +86,11 @@ def checksum_members(meta: ObjectMeta) -> dict[str, Any]:
 
 
 async def commit(ctx: Context, meta: ObjectMeta, received_path: Any) -> ObjectMeta:
+    backend = _backend(ctx)
     try:
-        return await ctx.runtime.run_blocking(_backend(ctx).commit, meta, received_path)
+        if backend.blobs.durable:  # fsyncs: off the event loop
+            return await ctx.runtime.run_blocking(backend.commit, meta, received_path)
+        return backend.commit(meta, received_path)  # a rename and a row: no thread hop
     except NoSuchBucketError:
         raise no_such_bucket(meta.bucket) from None
 
@@ -166,8 +168,9 @@ async def put_object(
     backend = _backend(ctx)
     owned_bucket(backend, ctx.account_id, Bucket)
     key = valid_key(Key)
-    _write_conditions(backend.head(Bucket, key), IfMatch, IfNoneMatch)
-    received = await receive(backend.blobs, Body, members)
+    if IfMatch is not None or IfNoneMatch is not None:
+        _write_conditions(backend.head(Bucket, key), IfMatch, IfNoneMatch)
+    received = await receive(backend.blobs, Body, members, ctx.runtime.run_blocking)
     meta = ObjectMeta(
         Bucket,
         key,
@@ -244,13 +247,11 @@ def get_object(ctx: Context, Bucket: str, Key: str, **params: Any) -> dict[str, 
         meta, out = _read(ctx, Bucket, Key, params)
         if out.get(STATUS) == 304:
             return out
-        path = _backend(ctx).blobs.path(meta.blob)
-        try:  # opened now, the bytes outlive a concurrent overwrite that removes the file
-            handle = path.open("rb")
+        first = int(out["ContentRange"].split()[1].split("-")[0]) if "ContentRange" in out else 0
+        try:  # taken now, the bytes outlive a concurrent overwrite that removes the blob
+            out["Body"] = _backend(ctx).blobs.body(meta.blob, first, out["ContentLength"])
         except FileNotFoundError:  # overwritten between reading the row and opening the file
             continue
-        first = int(out["ContentRange"].split()[1].split("-")[0]) if "ContentRange" in out else 0
-        out["Body"] = FileBody(path, first, out["ContentLength"], handle)
         return out
     raise AwsError("InternalError", "We encountered an internal error. Please try again.")
 
