@@ -111,6 +111,18 @@ class RestXmlProtocol:
         for op in model.operations.values():
             route = self._route(op)
             self.routes.setdefault(op.http["method"], []).append(route)
+        # what routing depends on, for the cache of decisions in `match`
+        self._patterns = {
+            method: tuple({r.path.pattern: r.path for r in routes}.values())
+            for method, routes in self.routes.items()
+        }
+        every = [r for routes in self.routes.values() for r in routes]
+        self._query_names = {n for r in every for n, _ in r.literals}
+        self._query_names |= {n for r in every for loc, n in r.required if loc == "querystring"}
+        self._valued = {n for r in every for n, v in r.literals if v is not None}
+        self._header_names = sorted({n for r in every for loc, n in r.required if loc == "header"})
+        self._decisions: dict[tuple[Any, ...], _Route | None] = {}
+        self._members: dict[str, tuple[tuple[str, Shape, Shape], ...]] = {}
 
     def _route(self, op: Operation) -> _Route:
         path, _, query = op.http["requestUri"].partition("?")
@@ -131,7 +143,28 @@ class RestXmlProtocol:
     def match(
         self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str]
     ) -> tuple[Operation, dict[str, str]] | None:
-        best: tuple[tuple[int, bool, bool], _Route, dict[str, str]] | None = None
+        key = (
+            method,
+            tuple(p.match(path) is not None for p in self._patterns.get(method, ())),
+            tuple(
+                sorted((n, v if n in self._valued else "") for n, v in query.items()
+                       if n in self._query_names)
+            ),
+            tuple(n for n in self._header_names if n in headers),
+        )  # fmt: skip
+        if key in self._decisions:
+            route = self._decisions[key]
+        else:
+            route = self._choose(method, path, query, headers)
+            if len(self._decisions) < 4096:
+                self._decisions[key] = route
+        found = route.path.match(path) if route else None
+        return (route.op, found.groupdict()) if route and found else None
+
+    def _choose(
+        self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str]
+    ) -> _Route | None:
+        best: tuple[tuple[int, bool, bool], _Route] | None = None
         for route in self.routes.get(method, ()):
             found = route.path.match(path)
             score = route.score(query, headers) if found else None
@@ -139,8 +172,8 @@ class RestXmlProtocol:
                 continue
             rank = (score, route.op.name in self.operations, not route.deprecated)
             if best is None or rank > best[0]:
-                best = (rank, route, found.groupdict())
-        return (best[1].op, best[2]) if best else None
+                best = (rank, route)
+        return best[1] if best else None
 
     # -- requests -----------------------------------------------------------------------
 
@@ -197,8 +230,8 @@ class RestXmlProtocol:
             return {}
         shape = self.model.shape(op.input)
         params: dict[str, Any] = {}
-        for name, spec in shape.get("members", {}).items():
-            value = self._located(spec, labels, query, request)
+        for name, spec, member in self._located_members(op.input):
+            value = self._located(spec, member, labels, query, request)
             if value is not None:
                 params[name] = value
         payload = shape.get("payload")
@@ -213,11 +246,27 @@ class RestXmlProtocol:
                     params[payload] = value
         return params
 
+    def _located_members(self, input_shape: str) -> tuple[tuple[str, Shape, Shape], ...]:
+        """(name, spec, shape) of the input's members that HTTP locates (uri, query, headers)."""
+        found = self._members.get(input_shape)
+        if found is None:
+            members = self.model.shape(input_shape).get("members", {})
+            found = self._members[input_shape] = tuple(
+                (name, spec, self.model.shape(spec["shape"]))
+                for name, spec in members.items()
+                if spec.get("location") in ("uri", "querystring", "header", "headers")
+            )
+        return found
+
     def _located(
-        self, spec: Shape, labels: dict[str, str], query: Mapping[str, str], request: Request
+        self,
+        spec: Shape,
+        shape: Shape,
+        labels: dict[str, str],
+        query: Mapping[str, str],
+        request: Request,
     ) -> Any:
         location, name = spec.get("location"), spec.get("locationName", "")
-        shape = self.model.shape(spec["shape"])
         if location == "uri":
             raw = labels.get(name)
             return None if raw is None else _uri_decode(raw)
