@@ -156,6 +156,12 @@ def test_unknown_internal_path_is_404(server: ServerProcess) -> None:
     assert err.value.code == 404
 
 
+def test_console_without_trailing_slash_redirects(server: ServerProcess) -> None:
+    with urllib.request.urlopen(server.endpoint + "/_bcm_local", timeout=5) as answer:
+        assert answer.geturl() == server.endpoint + "/_bcm_local/"
+        assert answer.status == 200
+
+
 def test_disabled_service_answers_like_unknown_one() -> None:
     env = {"FLOCI_SERVICES_BCM_DATA_EXPORTS_ENABLED": "false"}
     with ServerProcess(env=env) as proc:

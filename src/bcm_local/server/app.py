@@ -77,6 +77,8 @@ class App:
         path = request.raw_path
         if path.startswith("/_bcm_local/"):
             return "bcm-local", await self._internal(request, path)
+        if path == "/_bcm_local" and request.method in ("GET", "HEAD"):  # no bucket has "_"
+            return "bcm-local", Response(302, [("Location", "/_bcm_local/")])
         target = request.headers.get("x-amz-target")
         if target is not None:
             return await self._json(request, target, request_id)
