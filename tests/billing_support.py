@@ -8,7 +8,6 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -86,9 +85,9 @@ def keys(rt: Runtime, prefix: str = "") -> list[str]:
 
 
 def raw(rt: Runtime, key: str, bucket: str = BUCKET) -> bytes:
-    path = s3_backend(rt).object_path(bucket, key)
-    assert path is not None, key
-    return Path(path).read_bytes()
+    found = s3_backend(rt).read_object(bucket, key)
+    assert found is not None, key
+    return found
 
 
 def read_parquet(rt: Runtime, key: str) -> pa.Table:

@@ -161,9 +161,9 @@ def test_backend_api_is_shared_with_the_server(tmp_path: Path) -> None:
         ("cur/manifest.json", 2),
         ("cur/report.csv", 8),
     ]
-    path = backend.object_path("exports-bucket", "cur/report.csv")
-    assert path is not None and path.read_bytes() == b"a,b\n1,2\n"
-    assert backend.object_path("exports-bucket", "absent") is None
+    assert backend.read_object("exports-bucket", "cur/report.csv") == b"a,b\n1,2\n"
+    assert backend.read_object("exports-bucket", "cur/manifest.json") == b"{}"
+    assert backend.read_object("exports-bucket", "absent") is None
     assert backend.bucket_owner("exports-bucket") == "111111111111"
     assert backend.bucket_region("exports-bucket") == "eu-west-1"
     with pytest.raises(NoSuchBucketError):

@@ -202,11 +202,13 @@ class S3Backend:
     def list_keys(self, bucket: str, prefix: str = "") -> list[tuple[str, int]]:
         return [(o.key, o.size) for o in self.iter_objects(bucket, prefix)]
 
-    def object_path(self, bucket: str, key: str) -> Path | None:
-        """The file of an object written from a file (small bodies PUT without a data
-        directory live in memory: read those through `blobs.open`)."""
+    def read_object(self, bucket: str, key: str) -> bytes | None:
+        """The object's bytes (None when there is no such object)."""
         found = self.head(bucket, key)
-        return self.blobs.path(found.blob) if found else None
+        if found is None:
+            return None
+        with self.blobs.open(found.blob) as fh:
+            return fh.read()
 
     def bucket_stats(self, account_id: str) -> list[BucketStats]:
         self.flush_counters()
