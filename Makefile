@@ -25,13 +25,17 @@ typecheck: $(STAMP)
 unit: $(STAMP) chromium
 	$(BIN)/pytest -q -n 2 tests
 
+# $(call debian_package,NAME,what happens without it): install Debian's NAME if missing
+comma := ,
+debian_package = command -v $(1) >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	  ($$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1)) >/dev/null 2>&1 \
+	  || echo "note: $(1) could not be installed; $(2)"; }
+
 # The console's browser tests drive Debian's Chromium (never a downloaded one); without it
 # they are skipped with the reason.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
-	  ($$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
-	  || echo "note: chromium could not be installed; the browser tests will be skipped"; }
+	@$(call debian_package,chromium,the browser tests will be skipped)
 
 screenshots: $(STAMP) chromium
 	BCM_LOCAL_SCREENSHOTS=1 $(BIN)/pytest -q tests/test_console_browser.py
@@ -40,10 +44,7 @@ test: lint typecheck unit
 
 # the S3 rows are driven by wrk (Debian's package), a C load generator
 wrk:
-	@command -v wrk >/dev/null 2>&1 || { \
-	  SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
-	  ($$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null 2>&1 \
-	  || echo "note: wrk could not be installed; run benchmarks/run.py --only startup,api,export,emission"; }
+	@$(call debian_package,wrk,run benchmarks/run.py --only startup$(comma)api$(comma)export$(comma)emission)
 
 bench: $(STAMP) wrk
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
