@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 from collections.abc import Callable
@@ -250,3 +251,12 @@ def test_presigned_urls(s3: Any, bucket: str) -> None:
     )
     with urllib.request.urlopen(get_url, timeout=10) as resp:
         assert resp.read() == b"signed body"
+
+
+def test_non_latin1_response_override_is_rfc2047_encoded(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="disposition", Body=b"x")
+    wanted = "attachment; filename=Ā.txt"  # U+0100: Latin-1 cannot carry it
+    encoded = "=?UTF-8?B?" + base64.b64encode(wanted.encode()).decode() + "?="
+    for call in (s3.get_object, s3.head_object):
+        got = call(Bucket=bucket, Key="disposition", ResponseContentDisposition=wanted)
+        assert got["ContentDisposition"] == encoded

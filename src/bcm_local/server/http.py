@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,9 +100,19 @@ class Response:
         return next((v for k, v in self.headers if k.lower() == lowered), None)
 
 
+def header_bytes(value: str) -> bytes:
+    """A header value on the wire: as is when Latin-1 can carry it, else RFC 2047
+    (`=?UTF-8?B?...?=`), as S3 answers non-ASCII metadata."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        encoded = base64.b64encode(value.encode("utf-8", "surrogatepass")).decode()
+        return f"=?UTF-8?B?{encoded}?=".encode()
+
+
 async def send_response(send: Send, response: Response, head_only: bool = False) -> None:
     length = response.file.length if response.file else len(response.body)
-    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    headers = [(k.lower().encode("latin-1"), header_bytes(v)) for k, v in response.headers]
     if not any(k == b"content-length" for k, _ in headers):
         headers.append((b"content-length", str(length).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
