@@ -153,7 +153,7 @@ def api(seconds: float) -> list[Row]:
         child.stop()
 
 
-S3_LABELS = {  # label: (body bytes, what moves the MB/s: the request or the answer)
+S3_LABELS = {  # label: body bytes (0: a listing, whose MB/s is the answers' bytes)
     "PutObject 4 KiB": 4096,
     "GetObject 4 KiB": 4096,
     "PutObject 8 MiB": 8 << 20,

@@ -232,9 +232,12 @@ class S3Backend:
             row = db.execute(
                 "SELECT name, account, region, created FROM s3_buckets WHERE name=?", (name,)
             ).fetchone()
-            if row and not db.in_transaction:  # never cache a row a rollback may undo
-                found = self._buckets[name] = Bucket(*row)
-        return Bucket(*row) if row else None
+            found = Bucket(*row) if row else None
+            # under the lock, so a concurrent drop_bucket cannot be undone by this write;
+            # never cache a row a rollback may undo
+            if found is not None and not db.in_transaction:
+                self._buckets[name] = found
+        return found
 
     def owned(self, account_id: str, name: str) -> Bucket:
         found = self.bucket(name)
