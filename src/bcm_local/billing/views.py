@@ -1,12 +1,21 @@
 """Each table as SQL over the model: `table_sql(dataset, table, properties)` returns a
 SELECT whose columns are exactly the table's columns under those properties, in order,
-with the declared types (strings stay ENUMs: the Parquet writer emits them as strings)."""
+with the declared types (strings stay ENUMs: the Parquet writer emits them as strings).
+
+Tables whose rows are one per line and slot (CUR 2.0 with resources, FOCUS) come back as
+a `TableSQL`: the same string, able to render the same SELECT over the per-line and
+per-part sources of billing/slots.py, and the set of columns that only depend on the
+line, which the run writer (delivery/runs/writer.py) writes as runs instead of row by row."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bcm_local.billing import tables
+from bcm_local.billing.slots import ROW_COLUMNS
 from bcm_local.billing.types import duck_type
 
 if TYPE_CHECKING:
@@ -33,20 +42,56 @@ def const(value: str) -> str:
     return f"CAST({quoted} AS ENUM({quoted}))"
 
 
+@dataclass(frozen=True)
+class Source:
+    """The views a table selects from, a never-null column of theirs (see select_list)
+    and the extra columns the run writer needs passed through."""
+
+    li: str = "li"
+    li_split: str = "li_split"
+    marker: str = "k"
+    extra: tuple[str, ...] = ()
+    only: frozenset[str] | None = None  # render only these table columns
+
+
+ROWS = Source()
+LINES = Source("li_lines", "li_split_lines", "__line", ("__line", "__n"))
+PART = Source("li_part", "li_split_part", "k", ("__line",))
+
+
+class TableSQL(str):
+    """A table's SELECT over `li`, with its variants for the run writer."""
+
+    render: Callable[[Source, frozenset[str]], str]  # some columns over LINES or PART
+    per_line: frozenset[str]  # columns whose value only depends on the line
+
+
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_ROW_LEVEL = re.compile(r"\b(" + "|".join(ROW_COLUMNS) + r")\b")
+
+
+def row_dependent(expr: str | None) -> bool:
+    """Whether an expression over `li` can differ between rows of one line."""
+    return expr is not None and bool(_ROW_LEVEL.search(_LITERAL.sub("", expr)))
+
+
 def select_list(
-    table: str, props: dict[str, str], exprs: dict[str, str], nullable_marker: str = "k"
+    table: str, props: dict[str, str], exprs: dict[str, str], src: Source = ROWS
 ) -> str:
     """`expr AS "name"` for every column of the table; absent expressions are typed NULLs.
     Each column is wrapped so DuckDB declares it optional in Parquet whatever the data."""
     out = []
     for col in tables.columns(table, props):
+        if src.only is not None and col.name not in src.only:
+            continue
         expr = exprs.get(col.name)
         if expr is None:
             out.append(f'NULL::{duck_type(col.type)} AS "{col.name}"')
             continue
         if col.type in ("double", "int", "boolean", "timestamp", "timestamp_milliseconds"):
             expr = f"CAST({expr} AS {duck_type(col.type)})"
-        out.append(f'CASE WHEN {nullable_marker} IS NULL THEN NULL ELSE {expr} END AS "{col.name}"')
+        out.append(f'CASE WHEN {src.marker} IS NULL THEN NULL ELSE {expr} END AS "{col.name}"')
+    out += [f'"{name}"' for name in src.extra]
     return ",\n  ".join(out)
 
 
@@ -62,6 +107,19 @@ def table_sql(data: Dataset, table: str, properties: dict[str, str] | None = Non
     from bcm_local.billing import views_cur, views_focus, views_other
 
     props = tables.resolve_properties(table, properties)
+    runs = {
+        tables.CUR2: (views_cur.cur2, views_cur.expressions),
+        tables.FOCUS_1_2: (views_focus.focus_1_2, views_focus.expressions),
+        tables.FOCUS_1_0: (views_focus.focus_1_0, views_focus.expressions),
+    }
+    if table in runs and (table != tables.CUR2 or props["INCLUDE_RESOURCES"] == "TRUE"):
+        build, expressions = runs[table]
+        out = TableSQL(build(data, props, ROWS))
+        out.render = lambda src, only: build(data, props, replace(src, only=only))
+        exprs = expressions(data, props)
+        columns = tables.columns(table, props)
+        out.per_line = frozenset(c.name for c in columns if not row_dependent(exprs.get(c.name)))
+        return out
     builders = {
         tables.CUR2: views_cur.cur2,
         tables.FOCUS_1_2: views_focus.focus_1_2,

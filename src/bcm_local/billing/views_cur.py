@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bcm_local.billing import tables
-from bcm_local.billing.views import const, discount_expr, select_list
+from bcm_local.billing.views import ROWS, Source, const, discount_expr, select_list
 
 if TYPE_CHECKING:
     from bcm_local.billing.model import Dataset
@@ -155,14 +155,18 @@ MEASURES = frozenset(
 )
 
 
-def cur2(data: Dataset, props: dict[str, str]) -> str:
+def expressions(data: Dataset, props: dict[str, str]) -> dict[str, str]:
     tags = "cur_all_tags_iam" if props["INCLUDE_IAM_PRINCIPAL_DATA"] == "TRUE" else "cur_all_tags"
-    exprs = {**EXPRESSIONS, "discount": discount_expr(data), "tags": tags}
-    source = "li"
+    return {**EXPRESSIONS, "discount": discount_expr(data), "tags": tags}
+
+
+def cur2(data: Dataset, props: dict[str, str], src: Source = ROWS) -> str:
+    exprs = expressions(data, props)
+    source = src.li
     if props[_SPLIT] == "TRUE":
-        source = "(SELECT * FROM li UNION ALL SELECT * FROM li_split)"
+        source = f"(SELECT * FROM {src.li} UNION ALL SELECT * FROM {src.li_split})"
     if props["INCLUDE_RESOURCES"] == "TRUE":
-        return f"SELECT\n  {select_list(tables.CUR2, props, exprs)}\nFROM {source}"
+        return f"SELECT\n  {select_list(tables.CUR2, props, exprs, src)}\nFROM {source}"
     full = {**props, "INCLUDE_RESOURCES": "TRUE"}
     inner = f"SELECT\n  {select_list(tables.CUR2, full, exprs)},\n  k * edp AS __edp\nFROM {source}"
     outer = []

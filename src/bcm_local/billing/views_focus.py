@@ -9,7 +9,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bcm_local.billing import tables
-from bcm_local.billing.views import AMORTIZED, USAGE_TYPES, const, discount_expr, select_list
+from bcm_local.billing.views import (
+    AMORTIZED,
+    ROWS,
+    USAGE_TYPES,
+    Source,
+    const,
+    discount_expr,
+    select_list,
+)
 
 if TYPE_CHECKING:
     from bcm_local.billing.model import Dataset
@@ -88,11 +96,15 @@ COMMON: dict[str, str] = {
 _WHERE = "WHERE line_item_type <> 'SavingsPlanNegation'"
 
 
-def focus_1_2(data: Dataset, props: dict[str, str]) -> str:
-    exprs = {**COMMON, "x_Discounts": discount_expr(data)}
-    return f"SELECT\n  {select_list(tables.FOCUS_1_2, props, exprs)}\nFROM li {_WHERE}"
+def expressions(data: Dataset, props: dict[str, str]) -> dict[str, str]:
+    return {**COMMON, "x_Discounts": discount_expr(data)}
 
 
-def focus_1_0(data: Dataset, props: dict[str, str]) -> str:
-    exprs = {**COMMON, "x_Discounts": discount_expr(data)}
-    return f"SELECT\n  {select_list(tables.FOCUS_1_0, props, exprs)}\nFROM li {_WHERE}"
+def focus_1_2(data: Dataset, props: dict[str, str], src: Source = ROWS) -> str:
+    exprs = expressions(data, props)
+    return f"SELECT\n  {select_list(tables.FOCUS_1_2, props, exprs, src)}\nFROM {src.li} {_WHERE}"
+
+
+def focus_1_0(data: Dataset, props: dict[str, str], src: Source = ROWS) -> str:
+    exprs = expressions(data, props)
+    return f"SELECT\n  {select_list(tables.FOCUS_1_0, props, exprs, src)}\nFROM {src.li} {_WHERE}"

@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from bcm_local.billing import catalog, ids, tables
-from bcm_local.billing.views import AMORTIZED, USAGE_TYPES, const, select_list
+from bcm_local.billing.views import AMORTIZED, USAGE_TYPES, Source, const, select_list
 
 if TYPE_CHECKING:
     from bcm_local.billing.model import Dataset
@@ -94,8 +94,9 @@ def carbon(data: Dataset, props: dict[str, str]) -> str:
         f"{USAGE_TYPES} "
         "GROUP BY ALL"
     )
+    columns = select_list(tables.CARBON, props, exprs, Source(marker="value"))
     return (
-        f"SELECT {select_list(tables.CARBON, props, exprs, 'value')} FROM ({grouped}) "
+        f"SELECT {columns} FROM ({grouped}) "
         "ORDER BY usage_period_start, usage_account_id, product_code, region_code"
     )
 
@@ -133,7 +134,7 @@ def recommendations(data: Dataset, props: dict[str, str]) -> str:
     exprs = {n: n for n in names} | {
         "last_refresh_timestamp": f"TIMESTAMP '{data.now.strftime('%Y-%m-%d %H:00:00')}'"
     }
-    columns = select_list(tables.RECOMMENDATIONS, props, exprs, "__n")
+    columns = select_list(tables.RECOMMENDATIONS, props, exprs, Source(marker="__n"))
     return f"SELECT {columns} FROM {name} ORDER BY __n"
 
 

@@ -218,24 +218,52 @@ def _access(data: Dataset, table: str, column: str, key: str, aws_type: str) -> 
     return f'map_extract_value("{column}", {_quote(key)})'
 
 
+@dataclass(frozen=True)
+class RunPlan:
+    """The export as the run writer (delivery/runs/writer.py) produces it: columns that only
+    depend on the line evaluated once per line, the others per row in parallel parts."""
+
+    lines_sql: str  # one row per line: its line columns (strings as VARCHAR), __line, __n
+    part_sql: str  # the other columns and __line, for the rows of one part
+    line_columns: frozenset[str]  # output names computed per line
+    granularity: str  # of the dataset (the views these read depend on it)
+
+
+class ExportSQL(str):
+    """The export's SELECT; `runs` is set when the run writer can produce it."""
+
+    runs: RunPlan | None = None
+
+
+_RUN_TYPES = frozenset({"string", "double", "int", "timestamp", "timestamp_milliseconds"})
+_RUN_CASTS = {
+    "string": "VARCHAR",
+    "map<string,string>": "MAP(VARCHAR, VARCHAR)",
+    "map<string,double>": "MAP(VARCHAR, DOUBLE)",
+}
+
+
 def duckdb_sql(query: Query, columns: list[tables.Column], source_sql: str, data: Dataset) -> str:
     """The SELECT that produces the export's rows from the table's SQL."""
     from sqlglot import exp
 
     types = {c.name: c.type for c in columns}
     if query.items is None:
-        select = ", ".join(f'"{c.name}"' for c in columns)
+        selected = [(c.name, f'"{c.name}"', c.name, c.type) for c in columns]
     else:
-        parts = []
+        selected = []
         for item in query.items:
-            expr = (
-                _access(data, query.table, item.column, item.key, types[item.column])
-                if item.key
-                else f'"{item.column}"'
-            )
-            parts.append(f'{expr} AS "{item.output}"')
-        select = ", ".join(parts)
-    sql = f"SELECT {select} FROM ({source_sql}) AS t"
+            if item.key:
+                expr = _access(data, query.table, item.column, item.key, types[item.column])
+                selected.append(
+                    (item.output, expr, item.column, map_value_type(types[item.column]))
+                )
+            else:
+                selected.append((item.output, f'"{item.column}"', item.column, types[item.column]))
+    select = ", ".join(f'{expr} AS "{name}"' for name, expr, _, _ in selected)
+    sql = ExportSQL(f"SELECT {select} FROM ({source_sql}) AS t")
+    if query.where is None and query.limit is None:
+        sql.runs = _run_plan(selected, source_sql, data.granularity)
     if query.where is not None:
 
         def rewrite(node: Any) -> Any:
@@ -249,7 +277,39 @@ def duckdb_sql(query: Query, columns: list[tables.Column], source_sql: str, data
             return node
 
         condition = query.where.copy().transform(rewrite)
-        sql += f" WHERE {condition.sql(dialect='duckdb')}"
+        sql = ExportSQL(f"{sql} WHERE {condition.sql(dialect='duckdb')}")
     if query.limit is not None:
-        sql += f" LIMIT {query.limit}"
+        sql = ExportSQL(f"{sql} LIMIT {query.limit}")
     return sql
+
+
+def _run_plan(
+    selected: list[tuple[str, str, str, str]], source_sql: str, granularity: str
+) -> RunPlan | None:
+    from bcm_local.billing.views import LINES, PART, TableSQL
+
+    if not isinstance(source_sql, TableSQL):
+        return None
+    if any(name in ("__line", "__n") for name, _, _, _ in selected):
+        return None
+    kinds = _RUN_TYPES | _RUN_CASTS.keys()
+    by_line = [s for s in selected if s[2] in source_sql.per_line and s[3] in kinds]
+    if not by_line:
+        return None
+    names = frozenset(name for name, _, _, _ in by_line)
+    lines = [
+        f'CAST({expr} AS {_RUN_CASTS[kind]}) AS "{name}"'
+        if kind in _RUN_CASTS
+        else f'{expr} AS "{name}"'
+        for name, expr, _, kind in by_line
+    ]
+    by_row = [s for s in selected if s[0] not in names]
+    rows = [f'{expr} AS "{name}"' for name, expr, _, _ in by_row]
+    line_source = source_sql.render(LINES, frozenset(s[2] for s in by_line))
+    row_source = source_sql.render(PART, frozenset(s[2] for s in by_row))
+    return RunPlan(
+        f"SELECT {', '.join([*lines, '__line', '__n'])} FROM ({line_source}) AS t",
+        f"SELECT {', '.join([*rows, '__line'])} FROM ({row_source}) AS t",
+        names,
+        granularity,
+    )

@@ -9,6 +9,7 @@ timestamps as `YYYY-MM-DDTHH:MM:SS.mmmZ`, as AWS's CSV exports do.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from bcm_local.delivery.sql import Output
 
 PARQUET = "PARQUET"
 CSV = "TEXT_OR_CSV"
+
+log = logging.getLogger(__name__)
 
 
 def extension(fmt: str) -> str:
@@ -45,9 +48,13 @@ def _csv_select(sql: str, outputs: list[Output]) -> str:
 def _options(fmt: str, chunk: int | None = None, gzip: bool = True) -> str:
     if fmt == CSV:
         return "FORMAT csv, HEADER true" + (", COMPRESSION gzip" if gzip else "")
-    # files are cut between row groups: small chunks need small row groups
-    rows = 122880 if chunk is None else min(122880, max(2048, chunk // 64))
-    return f"FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {rows}"
+    return f"FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {_row_group(chunk)}"
+
+
+def _row_group(chunk: int | None) -> int:
+    """Rows per row group: files are cut between row groups, so small chunks need small
+    row groups."""
+    return 122880 if chunk is None else min(122880, max(2048, chunk // 64))
 
 
 def write(
@@ -63,7 +70,20 @@ def write(
 ) -> list[Path]:
     """Write the rows of `sql`; one file `target`, or numbered chunks in the directory
     `target` when `chunk` (bytes) is given. Returns the files in order. `gzip=False`
-    writes plain CSV (legacy CUR zips it afterwards); `rows` receives the row count."""
+    writes plain CSV (legacy CUR zips it afterwards); `rows` receives the row count.
+
+    Parquet exports that carry a run plan (delivery/sql.py) go through the run writer
+    (delivery/runs/writer.py); a plain COPY writes everything else."""
+    plan = getattr(sql, "runs", None)
+    if fmt == PARQUET and plan is not None:
+        from bcm_local.delivery.runs import writer as run_writer
+
+        try:
+            files = run_writer.write(con, sql, plan, target, _row_group(chunk), chunk, rows)
+            if files is not None:
+                return files
+        except run_writer.RunError as err:
+            log.warning("run writer declined (%s); writing with COPY", err)
     query = _csv_select(sql, outputs) if fmt == CSV else sql
     if chunk is None:
         done = con.execute(f"COPY ({query}) TO '{_path(target)}' ({_options(fmt, None, gzip)})")
