@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from bcm_local.billing import catalog, containers, ids
@@ -195,8 +196,14 @@ def columns_of(
         "period_end",
     ):
         cols[name] = []
-    for n, p in enumerate(placed):
-        _append(cols, p, n, period, payer, pks, categories, edp, seed)
+    # a line's id counts only its like (same account, usage, resource, type, operation), so
+    # it does not move when other lines come or go (a new bucket, a fee)
+    seen: Counter[tuple[Any, ...]] = Counter()
+    for p in placed:
+        line = p.line
+        like = (line.account_id, line.usage_type, line.resource_id, line.line_item_type)
+        seen[(*like, line.operation)] += 1
+        _append(cols, p, seen[(*like, line.operation)], period, payer, pks, categories, edp, seed)
     return cols
 
 
@@ -332,7 +339,15 @@ def _append(
         "period_start": period.start,
         "period_end": period.end,
         "line_key": ids.hex_id(
-            36, seed, period.index, n, line.account_id, line.usage_type, line.resource_id or ""
+            36,
+            seed,
+            period.index,
+            n,
+            line.account_id,
+            line.usage_type,
+            line.resource_id or "",
+            line.line_item_type,
+            line.operation,
         ),
     }
     for key in _PRODUCT_COLUMNS:
