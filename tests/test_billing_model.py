@@ -46,6 +46,21 @@ def test_focus_billed_cost_equals_cur_unblended_cost_per_period() -> None:
             assert other[period] == pytest.approx(total, rel=1e-9), name
 
 
+def test_dashboard_engine_and_generation_come_from_the_product_attributes() -> None:
+    data = dataset()
+    view(data, "cur", CUR)
+    view(data, "dash", tables.DASHBOARD)
+    for key in ("database_engine", "current_generation"):
+        value = f"map_extract_value(product, {data.map_key('product_map', key)})"
+        in_cur = f"SELECT DISTINCT line_item_product_code, {value} AS v FROM cur WHERE v NOT NULL"
+        in_dash = f"SELECT DISTINCT product_code, {key} FROM dash WHERE {key} NOT NULL"
+        assert set(fetch(data, in_dash)) == set(fetch(data, in_cur)) != set(), key
+    engines = "SELECT DISTINCT database_engine FROM dash WHERE product_code = 'AmazonRDS'"
+    assert ("MySQL",) in fetch(data, engines)
+    usage = "FROM dash WHERE instance_type NOT NULL AND charge_type = 'Usage'"
+    assert fetch(data, f"SELECT DISTINCT current_generation {usage}") == [("Yes",)]
+
+
 def test_tables_share_accounts_and_resources() -> None:
     data = dataset()
     view(data, "cur", CUR, WITH_RESOURCES)

@@ -132,6 +132,17 @@ SUBCATEGORY_BY_FAMILY = {
 }
 
 
+# families AWS lists as previous generation (EC2, and RDS as db.<family>.<size>)
+PREVIOUS_GENERATION = frozenset({"c1", "c3", "cc2", "cr1", "g2", "hi1", "hs1", "i2", "m1", "m2"})
+PREVIOUS_GENERATION |= {"m3", "r3", "t1"}
+
+
+def current_generation(instance_type: str) -> str:
+    """The `current_generation` product attribute: Yes or No."""
+    family = instance_type.removeprefix("db.").split(".")[0]
+    return "No" if family in PREVIOUS_GENERATION else "Yes"
+
+
 def size_factor(instance_type: str) -> float:
     size = instance_type.rsplit(".", 1)[-1]
     return float(SIZE_FACTORS.get(size, 4))

@@ -71,6 +71,8 @@ DASHBOARD_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("billing_period", t, "", "Start of the billing period."),
     ("charge_category", s, "", "Running_usage for usage line items, Non_Usage otherwise."),
     ("charge_type", s, "", "Line item type."),
+    ("current_generation", s, "", "Whether the instance type is of the current generation."),
+    ("database_engine", s, "", "Database engine of the instance, e.g. PostgreSQL or Oracle."),
     ("instance_type", s, "", "Instance type."),
     ("instance_type_family", s, "", "Instance family."),
     ("legal_entity", s, "", "Seller of record."),

@@ -94,6 +94,7 @@ def ec2(o: Owner, r: Resource, i: int) -> Iterator[UsageLine]:
             "memory": f"{memory:g} GiB",
             "operating_system": r.os,
             "tenancy": "Shared",
+            "current_generation": catalog.current_generation(r.type),
             "product_name": "Amazon Elastic Compute Cloud",
         },
     )
@@ -142,7 +143,11 @@ def rds(o: Owner, r: Resource, i: int) -> Iterator[UsageLine]:
         "Database Instance",
         instance_type=r.type,
         normalization_factor=catalog.size_factor(r.type),
-        product={"database_engine": "MySQL", "deployment_option": "Single-AZ"},
+        product={
+            "database_engine": "MySQL",
+            "deployment_option": "Single-AZ",
+            "current_generation": catalog.current_generation(r.type),
+        },
         **common,
     )
     storage = catalog.PRICES["rds_storage"] * o.region.multiplier

@@ -34,6 +34,14 @@ class Dataset:
     # map column -> (its key ENUM type, the keys)
     map_keys: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
 
+    def map_key(self, column: str, key: str) -> str | None:
+        """`key` as a literal of the map column's key type; None when no line has it (the
+        ENUM cast would fail)."""
+        found = self.map_keys.get(column)
+        if found is None or key not in found[1]:
+            return None
+        return "'" + key.replace("'", "''") + f"'::{found[0]}"
+
     def focus(self, period: Period | None) -> None:
         """Restrict every table to one billing period (None: all periods)."""
         _line_views(self.con, period)

@@ -174,6 +174,11 @@ class SyntheticEnumerator:
                 resource_id=_cr_arn(ctx, accounts, cr.key),
                 resource_type="CapacityReservation",
                 instance_type=cr.type,
+                product={
+                    "current_generation": catalog.current_generation(cr.type),
+                    "operating_system": "Linux",
+                    "tenancy": "Shared",
+                },
                 sku=ids.sku(cr.region, "UnusedBox", cr.type),
                 capacity_reservation_arn=_cr_arn(ctx, accounts, cr.key),
                 capacity_reservation_status="Unused",

@@ -53,8 +53,17 @@ _DASHBOARD_SUMS = {"amortized_cost", "net_amortized_cost", "net_unblended_cost",
 _DASHBOARD_SUMS |= {"unblended_cost", "usage_quantity"}
 
 
+def _product(data: Dataset, key: str) -> str | None:
+    typed = data.map_key("product_map", key)
+    return None if typed is None else f"map_extract_value(product_map, {typed})"
+
+
 def dashboard(data: Dataset, props: dict[str, str]) -> str:
-    inner = f"SELECT {select_list(tables.DASHBOARD, props, _DASHBOARD)} FROM li"
+    exprs = dict(_DASHBOARD)
+    for key in ("current_generation", "database_engine"):
+        if (found := _product(data, key)) is not None:
+            exprs[key] = found
+    inner = f"SELECT {select_list(tables.DASHBOARD, props, exprs)} FROM li"
     outer = [
         f'sum("{c.name}") AS "{c.name}"' if c.name in _DASHBOARD_SUMS else f'"{c.name}"'
         for c in tables.columns(tables.DASHBOARD, props)

@@ -211,10 +211,10 @@ def _quote(value: str) -> str:
 def _access(data: Dataset, table: str, column: str, key: str, aws_type: str) -> str:
     source = MAP_SOURCES.get((table, column))
     if source is not None:
-        found = data.map_keys.get(source)
-        if found is None or key not in found[1]:
+        typed = data.map_key(source, key)
+        if typed is None:
             return f"NULL::{duck_type(map_value_type(aws_type))}"
-        return f'map_extract_value("{column}", {_quote(key)}::{found[0]})'
+        return f'map_extract_value("{column}", {typed})'
     return f'map_extract_value("{column}", {_quote(key)})'
 
 
