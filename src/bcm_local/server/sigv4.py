@@ -203,17 +203,17 @@ def canonical_query(query_string: str, presigned: bool) -> str:
 
 
 def _remove_dot_segments(path: str) -> str:
+    """The path as botocore signs it: empty and `.` segments dropped, `..` pops one, a
+    trailing slash kept only after a segment (`/a/.` -> `/a`, `//` -> `/`)."""
     out: list[str] = []
     for segment in path.split("/"):
         if segment == "..":
-            if len(out) > 1:
+            if out:
                 out.pop()
-        elif segment != ".":
+        elif segment and segment != ".":
             out.append(segment)
-    joined = "/".join(out)
-    if path.endswith(("/.", "/..")):
-        joined += "/"
-    return joined if joined.startswith("/") else "/" + joined
+    trailing = "/" if path.endswith("/") and out else ""
+    return "/" + "/".join(out) + trailing
 
 
 def canonical_uri(raw_path: str, service: str) -> str:
