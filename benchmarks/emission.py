@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -33,6 +31,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import report  # noqa: E402
+
 NOW = "2026-05-31T23:30:00+00:00"
 TABLES = {"focus": ("FOCUS_1_2_AWS", "FOCUS 1.2"), "cur": ("COST_AND_USAGE_REPORT", "CUR 2.0")}
 PER_SCALE = {"focus": 44_500, "cur": 49_100}  # hourly rows of the default scenario, one month
@@ -188,19 +190,6 @@ def _row(
     )
 
 
-def machine() -> str:
-    import duckdb
-
-    info = Path("/proc/cpuinfo").read_text().splitlines()
-    cpu = next((ln.split(":", 1)[1].strip() for ln in info if "model name" in ln), "?")
-    meminfo = Path("/proc/meminfo").read_text().splitlines()
-    mem = next(int(ln.split()[1]) for ln in meminfo if ln.startswith("MemTotal"))
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {mem // 2**20} GiB RAM, "
-        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}"
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="1M rows only")
@@ -213,20 +202,25 @@ def main() -> int:
         print(json.dumps(child(kind, int(rows), Path(out))))
         return 0
     sizes = [1_000_000] if args.quick else [1_000_000, 10_000_000]
-    table = [f"| {' | '.join(row)} |" for row in rows_for(sizes, args.repeat)]
+    figures = rows_for(sizes, args.repeat)
     if args.markdown_rows:
-        print("\n".join(table))
+        print("\n".join(report.markdown_rows(figures)))
         return 0
-    header = ["| what | bcm-local | baseline (same run) | ratio / goal |", "|---|---|---|---|"]
-    text = "\n".join([*header, *table])
+    text = report.markdown_table(figures)
     print(text)
-    out = ROOT / "benchmarks" / "results" / f"emission-{dt.date.today()}.md"
-    out.write_text(
-        f"# bcm-local emission benchmark, {dt.datetime.now():%Y-%m-%d %H:%M}\n\n"
-        f"Machine: {machine()}\n\n"
+    import duckdb
+
+    note = (
         f"`python benchmarks/emission.py{' --quick' if args.quick else ''}` (hourly rows of a "
         "full month; CUR 2.0 with INCLUDE_RESOURCES=TRUE; each figure the median of "
-        f"{args.repeat} fresh processes).\n\n{text}\n"
+        f"{args.repeat} fresh processes)."
+    )
+    software = f"DuckDB {duckdb.__version__}"
+    report.write(
+        f"emission-{dt.date.today()}.md",
+        "bcm-local emission benchmark",
+        report.machine(software),
+        f"{note}\n\n{text}",
     )
     return 0
 

@@ -23,7 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import loadgen, servers, wrk  # noqa: E402
+from bcm_local.testing import export_body  # noqa: E402
+from benchmarks import loadgen, report, servers, wrk  # noqa: E402
 
 Row = tuple[str, str, str, str]  # what, bcm-local, baseline, ratio/goal
 
@@ -71,28 +72,7 @@ def startup(repeat: int) -> list[Row]:
 
 
 def _export_body(name: str) -> bytes:
-    return json.dumps(
-        {
-            "Export": {
-                "Name": name,
-                "DataQuery": {"QueryStatement": "SELECT * FROM COST_AND_USAGE_REPORT"},
-                "DestinationConfigurations": {
-                    "S3Destination": {
-                        "S3Bucket": "bench",
-                        "S3Prefix": "p",
-                        "S3Region": "us-east-1",
-                        "S3OutputConfigurations": {
-                            "Format": "PARQUET",
-                            "Compression": "PARQUET",
-                            "OutputType": "CUSTOM",
-                            "Overwrite": "OVERWRITE_REPORT",
-                        },
-                    }
-                },
-                "RefreshCadence": {"Frequency": "SYNCHRONOUS"},
-            }
-        }
-    ).encode()
+    return json.dumps({"Export": export_body(name, bucket="bench", prefix="p")}).encode()
 
 
 def _target(op: str) -> str:
@@ -270,26 +250,6 @@ def emission(quick: bool) -> list[Row]:
     ]
 
 
-def machine() -> str:
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    mem = next(
-        ln.split()[1]
-        for ln in Path("/proc/meminfo").read_text().splitlines()
-        if ln.startswith("MemTotal")
-    )
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {int(mem) // 1024 // 1024} GiB RAM, "
-        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter runs (smoke check)")
@@ -306,16 +266,10 @@ def main() -> int:
     rows: list[Row] = []
     for name in args.only.split(","):
         rows += sections[name]()
-    table = ["| what | bcm-local | baseline (same run) | ratio / goal |", "|---|---|---|---|"]
-    table += [f"| {' | '.join(r)} |" for r in rows]
-    text = "\n".join(table)
+    text = report.markdown_table(rows)
     print(text)
-    out = ROOT / "benchmarks" / "results" / f"{dt.date.today()}.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(
-        f"# bcm-local benchmarks, {dt.datetime.now():%Y-%m-%d %H:%M}\n\n"
-        f"Machine: {machine()}\n\n{text}\n"
-    )
+    software = f"{platform.system()} {platform.release()}"
+    report.write(f"{dt.date.today()}.md", "bcm-local benchmarks", report.machine(software), text)
     return 0
 
 

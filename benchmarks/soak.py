@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bcm_local.testing import export_body  # noqa: E402
 from benchmarks import loadgen  # noqa: E402
 
 BUCKET = "soak-bucket"
@@ -42,25 +43,7 @@ FD_SLACK = 3  # descriptors a quiet server may hold open or not at a given insta
 
 
 def export(name: str, description: str = "") -> dict[str, object]:
-    return {
-        "Name": name,
-        "Description": description,
-        "DataQuery": {"QueryStatement": "SELECT * FROM COST_AND_USAGE_REPORT"},
-        "DestinationConfigurations": {
-            "S3Destination": {
-                "S3Bucket": BUCKET,
-                "S3Prefix": "exports",
-                "S3Region": "us-east-1",
-                "S3OutputConfigurations": {
-                    "Format": "PARQUET",
-                    "Compression": "PARQUET",
-                    "OutputType": "CUSTOM",
-                    "Overwrite": "OVERWRITE_REPORT",
-                },
-            }
-        },
-        "RefreshCadence": {"Frequency": "SYNCHRONOUS"},
-    }
+    return export_body(name, bucket=BUCKET, prefix="exports", description=description)
 
 
 def report(name: str, prefix: str = "cur") -> dict[str, object]:

@@ -20,6 +20,7 @@ from bcm_local.billing.types import arrow_type
 from bcm_local.delivery.exports import deliver_export
 from bcm_local.runtime import Runtime
 from bcm_local.services.s3.backend import s3_backend
+from bcm_local.testing import export_body
 
 ACCOUNT = "000000000000"
 OTHER = "111111111111"
@@ -42,36 +43,15 @@ def export(
     query: str = "SELECT * FROM COST_AND_USAGE_REPORT",
     *,
     name: str = "focus-monthly",
-    fmt: str = "PARQUET",
-    overwrite: str = "OVERWRITE_REPORT",
-    configs: dict[str, dict[str, str]] | None = None,
-    prefix: str = "focus",
-    bucket: str = BUCKET,
     owner: str | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
-    data_query: dict[str, Any] = {"QueryStatement": query}
-    if configs is not None:
-        data_query["TableConfigurations"] = configs
-    dest: dict[str, Any] = {
-        "S3Bucket": bucket,
-        "S3Prefix": prefix,
-        "S3Region": "us-east-1",
-        "S3OutputConfigurations": {
-            "Format": fmt,
-            "Compression": "GZIP" if fmt == "TEXT_OR_CSV" else "PARQUET",
-            "OutputType": "CUSTOM",
-            "Overwrite": overwrite,
-        },
-    }
+    """`export_body` as stored, with its ARN; `owner` is the destination's S3BucketOwner."""
+    body = export_body(name, query, **options)
     if owner is not None:
-        dest["S3BucketOwner"] = owner
-    return {
-        "ExportArn": f"arn:aws:bcm-data-exports:us-east-1:{ACCOUNT}:export/{name}",
-        "Name": name,
-        "DataQuery": data_query,
-        "DestinationConfigurations": {"S3Destination": dest},
-        "RefreshCadence": {"Frequency": "SYNCHRONOUS"},
-    }
+        body["DestinationConfigurations"]["S3Destination"]["S3BucketOwner"] = owner
+    arn = f"arn:aws:bcm-data-exports:us-east-1:{ACCOUNT}:export/{name}"
+    return {"ExportArn": arn, **body}
 
 
 def deliver(
@@ -98,7 +78,7 @@ def run_parquet(
     rt: Runtime, query: str, configs: dict[str, dict[str, str]] | None = None
 ) -> pa.Table:
     """Deliver `query` in the floci layout and read the one file back."""
-    (key,) = deliver(rt, export(query, configs=configs))
+    (key,) = deliver(rt, export(query, tables=configs))
     return read_parquet(rt, key)
 
 

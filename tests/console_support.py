@@ -15,6 +15,8 @@ from typing import Any
 
 from conftest import make_client
 
+from bcm_local import testing
+
 OTHER = "111111111111"
 BUCKET, OTHER_BUCKET = "console-billing", "console-other"
 FOCUS = "focus-daily"
@@ -26,25 +28,8 @@ TAG = ("team", "data")
 
 
 def export_body(name: str, query: str, bucket: str = BUCKET, csv: bool = False) -> dict[str, Any]:
-    fmt, compression = ("TEXT_OR_CSV", "GZIP") if csv else ("PARQUET", "PARQUET")
-    return {
-        "Name": name,
-        "DataQuery": {"QueryStatement": query},
-        "DestinationConfigurations": {
-            "S3Destination": {
-                "S3Bucket": bucket,
-                "S3Prefix": "exports",
-                "S3Region": "us-east-1",
-                "S3OutputConfigurations": {
-                    "Format": fmt,
-                    "Compression": compression,
-                    "OutputType": "CUSTOM",
-                    "Overwrite": "OVERWRITE_REPORT",
-                },
-            }
-        },
-        "RefreshCadence": {"Frequency": "SYNCHRONOUS"},
-    }
+    fmt = "TEXT_OR_CSV" if csv else "PARQUET"
+    return testing.export_body(name, query, bucket=bucket, prefix="exports", fmt=fmt)
 
 
 def populate(endpoint: str) -> None:

@@ -1,4 +1,5 @@
-"""Shared by the tests/test_cur_*.py modules: report bodies, errors, reading deliveries."""
+"""Shared by the tests/test_cur_*.py modules: report bodies, errors, reading deliveries,
+tenants (an account with its own bucket)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+from tests.conftest import make_client
 
 _accounts = itertools.count(100000000001)
 
@@ -85,3 +88,30 @@ def parquet_table(s3: Any, bucket: str, key: str) -> Any:
     import pyarrow.parquet as pq
 
     return pq.read_table(io.BytesIO(body(s3, bucket, key)))
+
+
+class Tenant:
+    """One account with its own bucket, `<label>-<account>`, and clients."""
+
+    def __init__(self, endpoint: str, label: str = "cur") -> None:
+        self.account = fresh_account()
+        self.bucket = f"{label}-{self.account}"
+        self.cur = make_client(endpoint, "cur", self.account)
+        self.s3 = make_client(endpoint, "s3", self.account)
+        self.s3.create_bucket(Bucket=self.bucket)
+
+    def put(self, name: str, **changes: Any) -> dict[str, Any]:
+        report = definition(name, S3Bucket=self.bucket, **changes)
+        self.cur.put_report_definition(ReportDefinition=report)
+        return reports(self.cur)[name]
+
+    def modify(self, name: str, **changes: Any) -> dict[str, Any]:
+        report = definition(name, S3Bucket=self.bucket, **changes)
+        self.cur.modify_report_definition(ReportName=name, ReportDefinition=report)
+        return reports(self.cur)[name]
+
+    def objects(self, prefix: str = "") -> list[str]:
+        return keys(self.s3, self.bucket, prefix)
+
+    def manifest(self, key: str) -> dict[str, Any]:
+        return manifest(self.s3, self.bucket, key)

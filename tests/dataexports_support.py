@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from bcm_local.testing import output_configurations
+
 SEED_ARN = "arn:aws:bcm-data-exports:us-east-1:000000000000:export/focus-monthly"
 
 # The seed's AWS CLI example, verbatim.
@@ -64,13 +66,7 @@ def spec(name: str, **changes: Any) -> dict[str, Any]:
 
 
 def output(**members: str) -> dict[str, str]:
-    base = {
-        "Format": "PARQUET",
-        "Compression": "PARQUET",
-        "OutputType": "CUSTOM",
-        "Overwrite": "OVERWRITE_REPORT",
-    }
-    return {**base, **members}
+    return {**output_configurations(), **members}
 
 
 def error(call: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:

@@ -14,27 +14,7 @@ import pandas as pd
 import pytest
 
 from bcm_local.testing import ServerProcess
-from tests.conftest import make_client
-from tests.cur_support import (
-    ATHENA,
-    body,
-    csv_frame,
-    definition,
-    fresh_account,
-    keys,
-    manifest,
-    parquet_table,
-)
-
-
-class Tenant:
-    def __init__(self, endpoint: str) -> None:
-        self.account = fresh_account()
-        self.bucket = f"chunks-{self.account}"
-        self.cur = make_client(endpoint, "cur", self.account)
-        self.s3 = make_client(endpoint, "s3", self.account)
-        self.s3.create_bucket(Bucket=self.bucket)
-
+from tests.cur_support import ATHENA, Tenant, body, csv_frame, definition, parquet_table
 
 SCENARIO = {
     "resources": [
@@ -60,16 +40,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 @pytest.fixture
 def tenant(server: ServerProcess) -> Tenant:
-    return Tenant(server.endpoint)
+    return Tenant(server.endpoint, "chunks")
 
 
 def _latest_manifest(t: Tenant, report: str) -> dict[str, object]:
     """The latest manifest of the closed (full) month."""
-    found = keys(t.s3, t.bucket, f"reports/{report}/")
+    found = t.objects(f"reports/{report}/")
     closed, _current = [
         k for k in found if k.count("/") == 3 and k.endswith(f"{report}-Manifest.json")
     ]
-    return manifest(t.s3, t.bucket, closed)
+    return t.manifest(closed)
 
 
 def test_csv_report_is_split_into_numbered_chunks(tenant: Tenant) -> None:
@@ -82,7 +62,7 @@ def test_csv_report_is_split_into_numbered_chunks(tenant: Tenant) -> None:
     assert isinstance(data, list) and len(data) > 1
     folder = data[0].rpartition("/")[0]
     assert data == [f"{folder}/big-{n}.csv.gz" for n in range(1, len(data) + 1)]
-    assert sorted(k for k in keys(tenant.s3, tenant.bucket, folder) if k.endswith(".gz")) == data
+    assert sorted(k for k in tenant.objects(folder) if k.endswith(".gz")) == data
     frames = [csv_frame(tenant.s3, tenant.bucket, k) for k in data]
     headers = [f"{c['category']}/{c['name']}" for c in latest["columns"]]  # type: ignore[union-attr,index]
     assert all(list(f.columns) == headers for f in frames)  # every chunk has the header
@@ -90,7 +70,7 @@ def test_csv_report_is_split_into_numbered_chunks(tenant: Tenant) -> None:
     assert rows["identity/LineItemId"].is_unique
     # ordered by usage start across the chunks, as one file would be
     assert rows["lineItem/UsageStartDate"].is_monotonic_increasing
-    redshift = manifest(tenant.s3, tenant.bucket, f"{folder}/big-RedshiftManifest.json")
+    redshift = tenant.manifest(f"{folder}/big-RedshiftManifest.json")
     assert [e["url"] for e in redshift["entries"]] == [f"s3://{tenant.bucket}/{k}" for k in data]
 
 
@@ -133,14 +113,14 @@ def test_zip_chunks_each_hold_one_csv(tenant: Tenant) -> None:
     # delivered again in place: the same chunk keys, no leftovers
     tenant.cur.modify_report_definition(ReportName="zipped", ReportDefinition=report)
     folder = data[0].rpartition("/")[0] + "/"
-    again = [k for k in keys(tenant.s3, tenant.bucket, folder) if k.endswith(".csv.zip")]
+    again = [k for k in tenant.objects(folder) if k.endswith(".csv.zip")]
     assert sorted(again) == sorted(data)
 
 
 def test_parquet_chunks_and_totals_match_the_csv_report(tenant: Tenant) -> None:
     parquet = definition("pq", S3Bucket=tenant.bucket, TimeUnit="HOURLY", **ATHENA)
     tenant.cur.put_report_definition(ReportDefinition=parquet)
-    found = keys(tenant.s3, tenant.bucket, "reports/pq/pq/")
+    found = tenant.objects("reports/pq/pq/")
     folders = {k.rpartition("/")[0] for k in found if k.endswith(".snappy.parquet")}
     closed = min(folders, key=lambda f: [int(n) for n in re.findall(r"=(\d+)", f)])
     data = sorted(k for k in found if k.endswith(".snappy.parquet") and k.startswith(closed + "/"))
@@ -149,7 +129,7 @@ def test_parquet_chunks_and_totals_match_the_csv_report(tenant: Tenant) -> None:
         f"pq-{n:05d}.snappy.parquet" for n in range(1, len(data) + 1)
     ]
     key = f"{closed}/pq-Manifest.json"
-    assert manifest(tenant.s3, tenant.bucket, key)["reportKeys"] == data
+    assert tenant.manifest(key)["reportKeys"] == data
     parquet_total = sum(
         sum(
             parquet_table(tenant.s3, tenant.bucket, k)

@@ -15,12 +15,11 @@ from tests.conftest import make_client
 from tests.cur_support import (
     ATHENA,
     PARQUET,
+    Tenant,
     body,
     csv_frame,
     definition,
-    fresh_account,
     keys,
-    manifest,
     parquet_table,
     reports,
 )
@@ -42,33 +41,6 @@ MANIFEST_KEYS = [
     "reportKeys",
     "additionalArtifactKeys",
 ]
-
-
-class Tenant:
-    """One account with its own bucket and clients."""
-
-    def __init__(self, endpoint: str) -> None:
-        self.account = fresh_account()
-        self.bucket = f"cur-{self.account}"
-        self.cur = make_client(endpoint, "cur", self.account)
-        self.s3 = make_client(endpoint, "s3", self.account)
-        self.s3.create_bucket(Bucket=self.bucket)
-
-    def put(self, name: str, **changes: Any) -> dict[str, Any]:
-        report = definition(name, S3Bucket=self.bucket, **changes)
-        self.cur.put_report_definition(ReportDefinition=report)
-        return reports(self.cur)[name]
-
-    def modify(self, name: str, **changes: Any) -> dict[str, Any]:
-        report = definition(name, S3Bucket=self.bucket, **changes)
-        self.cur.modify_report_definition(ReportName=name, ReportDefinition=report)
-        return reports(self.cur)[name]
-
-    def objects(self, prefix: str = "") -> list[str]:
-        return keys(self.s3, self.bucket, prefix)
-
-    def manifest(self, key: str) -> dict[str, Any]:
-        return manifest(self.s3, self.bucket, key)
 
 
 @pytest.fixture

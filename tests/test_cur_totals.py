@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from bcm_local.testing import ServerProcess
+from bcm_local.testing import ServerProcess, export_body
 from tests.conftest import make_client
 from tests.cur_support import (
     PARQUET,
+    Tenant,
     body,
     csv_frame,
     definition,
@@ -27,48 +28,38 @@ CUR2_QUERY = (
     "FROM COST_AND_USAGE_REPORT"
 )
 
-
-def _export(name: str, bucket: str, granularity: str, resources: bool) -> dict[str, Any]:
-    flag = "TRUE" if resources else "FALSE"
-    return {
-        "Name": name,
-        "DataQuery": {
-            "QueryStatement": CUR2_QUERY,
-            "TableConfigurations": {
-                "COST_AND_USAGE_REPORT": {
-                    "TIME_GRANULARITY": granularity,
-                    "INCLUDE_RESOURCES": flag,
-                }
-            },
-        },
-        "DestinationConfigurations": {
-            "S3Destination": {
-                "S3Bucket": bucket,
-                "S3Prefix": "cur2",
-                "S3Region": "us-east-1",
-                "S3OutputConfigurations": {
-                    "Format": "PARQUET",
-                    "Compression": "PARQUET",
-                    "OutputType": "CUSTOM",
-                    "Overwrite": "OVERWRITE_REPORT",
-                },
-            }
-        },
-        "RefreshCadence": {"Frequency": "SYNCHRONOUS"},
-    }
+# the columns compared, by their Parquet (CUR 2.0 and legacy) and legacy CSV names
+SHORT_NAMES = {
+    "identity_line_item_id": "id",
+    "line_item_usage_type": "usage_type",
+    "line_item_unblended_cost": "cost",
+    "line_item_usage_amount": "amount",
+    "pricing_public_on_demand_cost": "public",
+}
+CSV_SHORT_NAMES = {
+    "identity/LineItemId": "id",
+    "lineItem/UsageType": "usage_type",
+    "lineItem/UnblendedCost": "cost",
+    "lineItem/UsageAmount": "amount",
+    "pricing/publicOnDemandCost": "public",
+}
 
 
-class Pair:
+def _export(
+    name: str, bucket: str, granularity: str, resources: bool, query: str = CUR2_QUERY
+) -> dict[str, Any]:
+    table = {"TIME_GRANULARITY": granularity, "INCLUDE_RESOURCES": "TRUE" if resources else "FALSE"}
+    tables = {"COST_AND_USAGE_REPORT": table}
+    return export_body(name, query, bucket=bucket, prefix="cur2", tables=tables)
+
+
+class Pair(Tenant):
     """One account with a legacy report and a CUR 2.0 export delivered in the same hour
     (the model's month-to-date grows by the hour, so the two must see the same hour)."""
 
     def __init__(self, endpoint: str, granularity: str, resources: bool, **report: Any) -> None:
-        self.account = fresh_account()
-        self.bucket = f"totals-{self.account}"
-        self.s3 = make_client(endpoint, "s3", self.account)
-        self.cur = make_client(endpoint, "cur", self.account)
+        super().__init__(endpoint, "totals")
         self.exports = make_client(endpoint, "bcm-data-exports", self.account)
-        self.s3.create_bucket(Bucket=self.bucket)
         elements = ["RESOURCES"] if resources else []
         for attempt in range(3):
             hour = time.gmtime().tm_hour
@@ -98,25 +89,9 @@ class Pair:
         assert len(data) == 1, found
         if data[0].endswith(".parquet"):
             frame = parquet_table(self.s3, self.bucket, data[0]).to_pandas()
-            return frame.rename(
-                columns={
-                    "identity_line_item_id": "id",
-                    "line_item_usage_type": "usage_type",
-                    "line_item_unblended_cost": "cost",
-                    "line_item_usage_amount": "amount",
-                    "pricing_public_on_demand_cost": "public",
-                }
-            )
+            return frame.rename(columns=SHORT_NAMES)
         frame = csv_frame(self.s3, self.bucket, data[0])
-        frame = frame.rename(
-            columns={
-                "identity/LineItemId": "id",
-                "lineItem/UsageType": "usage_type",
-                "lineItem/UnblendedCost": "cost",
-                "lineItem/UsageAmount": "amount",
-                "pricing/publicOnDemandCost": "public",
-            }
-        )
+        frame = frame.rename(columns=CSV_SHORT_NAMES)
         for column in ("cost", "amount", "public"):
             frame[column] = frame[column].replace("", "nan").astype(float)
         return frame
@@ -128,15 +103,7 @@ class Pair:
         assert found, keys(self.s3, self.bucket)
         frames = [parquet_table(self.s3, self.bucket, k).to_pandas() for k in found]
         frame = pd.concat(frames)
-        return frame.rename(
-            columns={
-                "identity_line_item_id": "id",
-                "line_item_usage_type": "usage_type",
-                "line_item_unblended_cost": "cost",
-                "line_item_usage_amount": "amount",
-                "pricing_public_on_demand_cost": "public",
-            }
-        )
+        return frame.rename(columns=SHORT_NAMES)
 
 
 @pytest.fixture(scope="module")
@@ -204,11 +171,11 @@ def _closed_months_agree(endpoint: str, account: str, s3: Any, periods: list[str
     """Each closed month of the legacy report equals the CUR 2.0 export's, invoice included."""
     import pandas as pd
 
-    export = _export("backfilled", BF, "DAILY", False)
-    export["DataQuery"]["QueryStatement"] = (
+    query = (
         "SELECT bill_billing_period_start_date, bill_invoice_id, line_item_unblended_cost "
         "FROM COST_AND_USAGE_REPORT"
     )
+    export = _export("backfilled", BF, "DAILY", False, query)
     make_client(endpoint, "bcm-data-exports", account).create_export(Export=export)
     files = [k for k in keys(s3, BF, "cur2/backfilled/") if ".parquet" in k]
     cur2 = pd.concat([parquet_table(s3, BF, k).to_pandas() for k in files])

@@ -11,17 +11,11 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from billing_support import expected_schema, export
+from billing_support import expected_schema
 from botocore.exceptions import ClientError
 from conftest import make_client
 
-from bcm_local.testing import ServerProcess
-
-
-def _body(query: str, name: str, **kw: Any) -> dict[str, Any]:
-    body = export(query, name=name, **kw)
-    body.pop("ExportArn")
-    return body
+from bcm_local.testing import ServerProcess, export_body
 
 
 def _latest_key(s3: Any, bucket: str, prefix: str) -> str:
@@ -46,7 +40,7 @@ def test_cur_export_parquet_has_the_table_schema(client: Callable[..., Any]) -> 
     s3.create_bucket(Bucket="my-billing")
     configs = {"COST_AND_USAGE_REPORT": {"INCLUDE_RESOURCES": "TRUE", "TIME_GRANULARITY": "HOURLY"}}
     arn = bde.create_export(
-        Export=_body("SELECT * FROM COST_AND_USAGE_REPORT", "cur2", configs=configs)
+        Export=export_body("cur2", "SELECT * FROM COST_AND_USAGE_REPORT", tables=configs)
     )["ExportArn"]
     [run] = bde.list_executions(ExportArn=arn)["Executions"]
     assert run["ExecutionStatus"]["StatusCode"] == "DELIVERY_SUCCESS"
@@ -70,12 +64,12 @@ def test_focus_csv_export_with_a_projection(client: Callable[..., Any]) -> None:
         "SELECT ServiceName AS service, BilledCost, Tags.team AS team, ChargePeriodStart "
         "FROM FOCUS_1_2_AWS WHERE ChargeCategory = 'Usage'"
     )
-    body = _body(
-        query,
+    body = export_body(
         "focus-csv",
+        query,
         fmt="TEXT_OR_CSV",
         bucket="focus-csv",
-        configs={"FOCUS_1_2_AWS": {"TIME_GRANULARITY": "HOURLY"}},
+        tables={"FOCUS_1_2_AWS": {"TIME_GRANULARITY": "HOURLY"}},
     )
     bde.create_export(Export=body)
     key = _latest_key(s3, "focus-csv", "focus/focus-csv/")
@@ -96,7 +90,7 @@ def test_query_errors_are_validation_exceptions(client: Callable[..., Any]) -> N
     }
     for n, (query, message) in enumerate(cases.items()):
         with pytest.raises(ClientError) as caught:
-            bde.create_export(Export=_body(query, f"bad-{n}"))
+            bde.create_export(Export=export_body(f"bad-{n}", query))
         assert caught.value.response["Error"]["Code"] == "ValidationException"
         assert message in caught.value.response["Error"]["Message"]
 
@@ -111,7 +105,7 @@ def test_buckets_used_through_the_api_are_billed(client: Callable[..., Any]) -> 
         "SELECT SkuMeter, ConsumedQuantity, BilledCost FROM FOCUS_1_2_AWS "
         "WHERE ResourceId = 'busy-bucket'"
     )
-    bde.create_export(Export=_body(query, "busy", bucket="busy-bucket"))
+    bde.create_export(Export=export_body("busy", query, bucket="busy-bucket"))
     key = _latest_key(s3, "busy-bucket", "focus/busy/")
     table = pq.read_table(io.BytesIO(_get(s3, "busy-bucket", key))).to_pandas()
     usage = table.groupby("SkuMeter")["ConsumedQuantity"].sum()
@@ -125,12 +119,12 @@ def test_aws_layout_and_strict_sql_through_the_server(aws_server: ServerProcess)
     s3.create_bucket(Bucket="aws-layout")
     with pytest.raises(ClientError) as caught:
         bde.create_export(
-            Export=_body("SELECT * FROM FOCUS_1_2_AWS", "strict", bucket="aws-layout")
+            Export=export_body("strict", "SELECT * FROM FOCUS_1_2_AWS", bucket="aws-layout")
         )
     assert caught.value.response["Error"]["Message"] == "Invalid QueryStatement"
     query = "SELECT BilledCost, ServiceName FROM FOCUS_1_2_AWS"
     arn = bde.create_export(
-        Export=_body(query, "laid-out", bucket="aws-layout", prefix="exports/")
+        Export=export_body("laid-out", query, bucket="aws-layout", prefix="exports/")
     )["ExportArn"]
     [run] = bde.list_executions(ExportArn=arn)["Executions"]
     found = [o["Key"] for o in s3.list_objects_v2(Bucket="aws-layout")["Contents"]]

@@ -96,7 +96,7 @@ def test_aws_layout_overwrite_report_with_chunks_and_manifest() -> None:
     with runtime(**env) as rt:
         body = export(
             "SELECT * FROM COST_AND_USAGE_REPORT",
-            configs={"COST_AND_USAGE_REPORT": {"TIME_GRANULARITY": "HOURLY"}},
+            tables={"COST_AND_USAGE_REPORT": {"TIME_GRANULARITY": "HOURLY"}},
         )
         written = deliver(rt, body, "exec-1")
         data_dir = f"{FOLDER}/data/BILLING_PERIOD=2026-05/"

@@ -15,6 +15,8 @@ import re
 import sys
 from typing import Any
 
+from bcm_local.units import size
+
 COMMANDS = ("status", "exports")
 DEFAULT_ACCOUNT = "000000000000"
 
@@ -190,15 +192,6 @@ def _uptime(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes}m {secs}s" if hours else f"{minutes}m {secs}s"
-
-
-def size(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{count} B"
 
 
 def status(args: argparse.Namespace) -> int:

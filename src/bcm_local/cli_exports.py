@@ -17,9 +17,9 @@ from bcm_local.cli_client import (
     endpoint,
     fetch_summary,
     not_running,
-    size,
     table,
 )
+from bcm_local.units import size
 
 
 def _client(args: argparse.Namespace, service: str) -> Any:

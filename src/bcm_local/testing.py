@@ -7,7 +7,8 @@ environment variables so boto3 clients built in tests default to it::
     def test_export(bcm_local_endpoint):
         client = boto3.client("bcm-data-exports", endpoint_url=bcm_local_endpoint)
 
-`ServerProcess` is the same launcher for code that needs more control (restarts, kills).
+`ServerProcess` is the same launcher for code that needs more control (restarts, kills);
+`export_body` builds the `Export` member of a CreateExport request.
 """
 
 from __future__ import annotations
@@ -126,6 +127,52 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def output_configurations(
+    fmt: str = "PARQUET", overwrite: str = "OVERWRITE_REPORT"
+) -> dict[str, str]:
+    """A CUSTOM output in `fmt` with the one compression it allows (TEXT_OR_CSV: GZIP)."""
+    return {
+        "Format": fmt,
+        "Compression": "GZIP" if fmt == "TEXT_OR_CSV" else "PARQUET",
+        "OutputType": "CUSTOM",
+        "Overwrite": overwrite,
+    }
+
+
+def export_body(
+    name: str,
+    query: str = "SELECT * FROM COST_AND_USAGE_REPORT",
+    *,
+    bucket: str = "my-billing",
+    prefix: str = "focus",
+    fmt: str = "PARQUET",
+    tables: dict[str, dict[str, str]] | None = None,
+    frequency: str = "SYNCHRONOUS",
+    overwrite: str = "OVERWRITE_REPORT",
+    description: str | None = None,
+) -> dict[str, Any]:
+    """An export to S3 in us-east-1; the defaults are the seed's example (focus-monthly).
+    `tables` is the query's TableConfigurations."""
+    data_query: dict[str, Any] = {"QueryStatement": query}
+    if tables is not None:
+        data_query["TableConfigurations"] = tables
+    described = {} if description is None else {"Description": description}
+    return {
+        "Name": name,
+        **described,
+        "DataQuery": data_query,
+        "DestinationConfigurations": {
+            "S3Destination": {
+                "S3Bucket": bucket,
+                "S3Prefix": prefix,
+                "S3Region": "us-east-1",
+                "S3OutputConfigurations": output_configurations(fmt, overwrite),
+            }
+        },
+        "RefreshCadence": {"Frequency": frequency},
+    }
 
 
 AWS_TEST_ENV = {

@@ -10,6 +10,15 @@ from bcm_local.billing import catalog, containers, ids
 from bcm_local.billing.derived import Placed
 from bcm_local.billing.periods import Period
 
+# product attributes with columns of their own (the others go to product_map)
+_PRODUCT_COLUMNS = (
+    "from_location",
+    "from_location_type",
+    "from_region_code",
+    "to_location",
+    "to_location_type",
+    "to_region_code",
+)
 # string columns of `lines` (stored as ENUMs; values come from the lines themselves)
 STRING_COLUMNS = [
     "payer_id",
@@ -52,12 +61,7 @@ STRING_COLUMNS = [
     "rate_str",
     "list_rate_str",
     "net_rate_str",
-    "from_location",
-    "from_location_type",
-    "from_region_code",
-    "to_location",
-    "to_location_type",
-    "to_region_code",
+    *_PRODUCT_COLUMNS,
     "location_type",
     "invoice_id",
     "sp_arn",
@@ -126,14 +130,6 @@ MAP_COLUMNS = (
 # column, whichever variant a table property picks)
 SHARED_MAP_TYPES = {"cur_all_tags": "cur_all_tags_iam"}
 PRINCIPAL_TAG_PREFIX = "iamPrincipal/"
-_PRODUCT_COLUMNS = {
-    "from_location",
-    "from_location_type",
-    "from_region_code",
-    "to_location",
-    "to_location_type",
-    "to_region_code",
-}
 _USAGE_TYPES = ("Usage", "SavingsPlanCoveredUsage", "DiscountedUsage")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import NamedTuple
 
 from bcm_local.billing import catalog, ids
 from bcm_local.billing.meters import Owner, _line, _money, bedrock, ebs, ec2, lambda_, rds
@@ -104,33 +105,12 @@ def nat(o: Owner, r: Resource, i: int) -> Iterator[UsageLine]:
         resource_type="NatGateway",
         az=f"{o.region.code}{'abc'[i % 3]}",
     )
-    p = catalog.PRICES["nat_hours"] * o.region.multiplier
-    yield replace(
-        _line(
-            o,
-            "AmazonEC2",
-            "NatGateway-Hours",
-            "NatGateway",
-            "Hrs",
-            1.0,
-            p,
-            f"${_money(p)} per NAT Gateway Hour",
-            "NAT Gateway",
-            **common,
-        ),
-        pattern="flat",
-    )
-    p = catalog.PRICES["nat_bytes"] * o.region.multiplier
-    yield _line(
+    yield from _hours_and_usage(
         o,
-        "AmazonEC2",
-        "NatGateway-Bytes",
-        "NatGateway",
-        "GB",
-        r.per_hour,
-        p,
-        f"${_money(p)} per GB Data Processed by NAT Gateways",
-        "NAT Gateway",
+        r,
+        ("AmazonEC2", "NatGateway", "NAT Gateway"),
+        _Charge("NatGateway-Hours", "Hrs", "nat_hours", "per NAT Gateway Hour"),
+        _Charge("NatGateway-Bytes", "GB", "nat_bytes", "per GB Data Processed by NAT Gateways"),
         **common,
     )
 
@@ -141,35 +121,51 @@ def alb(o: Owner, r: Resource, i: int) -> Iterator[UsageLine]:
         f"{r.name}/{ids.hex_id(16, o.seed, r.name, i)}"
     )
     common = dict(resource_id=arn, resource_name=r.name, resource_type="LoadBalancer")
-    p = catalog.PRICES["alb_hours"] * o.region.multiplier
-    yield replace(
-        _line(
-            o,
-            "AWSELB",
-            "LoadBalancerUsage",
-            "LoadBalancing:Application",
-            "Hrs",
-            1.0,
-            p,
-            f"${_money(p)} per Application LoadBalancer-hour (or partial hour)",
-            "Load Balancer-Application",
-            **common,
-        ),
-        pattern="flat",
-    )
-    p = catalog.PRICES["alb_lcu"] * o.region.multiplier
-    yield _line(
+    yield from _hours_and_usage(
         o,
-        "AWSELB",
-        "LCUUsage",
-        "LoadBalancing:Application",
-        "LCU-Hrs",
-        r.per_hour,
-        p,
-        f"${_money(p)} per used Application load balancer capacity unit-hour (or partial hour)",
-        "Load Balancer-Application",
+        r,
+        ("AWSELB", "LoadBalancing:Application", "Load Balancer-Application"),
+        _Charge(
+            "LoadBalancerUsage",
+            "Hrs",
+            "alb_hours",
+            "per Application LoadBalancer-hour (or partial hour)",
+        ),
+        _Charge(
+            "LCUUsage",
+            "LCU-Hrs",
+            "alb_lcu",
+            "per used Application load balancer capacity unit-hour (or partial hour)",
+        ),
         **common,
     )
+
+
+class _Charge(NamedTuple):
+    usage: str  # usage type
+    unit: str
+    price: str  # key of catalog.PRICES
+    per: str  # the description after "$<price> "
+
+
+def _hours_and_usage(
+    o: Owner,
+    r: Resource,
+    product: tuple[str, str, str],
+    hours: _Charge,
+    usage: _Charge,
+    **common: str,
+) -> Iterator[UsageLine]:
+    """A resource billed for each hour it exists (a flat line) and for what it processes
+    (r.per_hour); `product` is the product code, operation and product family."""
+    code, operation, family = product
+    for charge, rate in ((hours, 1.0), (usage, r.per_hour)):
+        p = catalog.PRICES[charge.price] * o.region.multiplier
+        description = f"${_money(p)} {charge.per}"
+        line = _line(
+            o, code, charge.usage, operation, charge.unit, rate, p, description, family, **common
+        )
+        yield replace(line, pattern="flat") if charge is hours else line
 
 
 def data_transfer(o: Owner, r: Resource, i: int) -> Iterator[UsageLine]:

@@ -322,6 +322,15 @@ def _reservation_fees(
     region = catalog.region(ri.region)
     usage = f"{region.prefix}{'HeavyUsage' if ri.service == 'ec2' else 'InstanceUsage'}:{ri.type}"
     common = dict(
+        account_id=acct_id,
+        account_name=acct_name,
+        product_code=product,
+        service_code=product,
+        service_name=catalog.SERVICES[product][0],
+        usage_type=usage,
+        operation="",
+        product_family="Compute Instance" if ri.service == "ec2" else "Database Instance",
+        pattern="once",
         region=ri.region,
         resource_id=str(info["arn"]),
         instance_type=ri.type,
@@ -334,20 +343,11 @@ def _reservation_fees(
     )
     recurring = float(info["recurring"])  # type: ignore[arg-type]
     yield UsageLine(
-        acct_id,
-        acct_name,
-        product,
-        product,
-        catalog.SERVICES[product][0],
-        usage,
-        "",
-        "Hrs",
-        ri.count * hours,
-        recurring,
-        recurring,
-        f"USD {recurring:.4f} hourly fee per {ri.type} ({ri.count} reserved instances)",
-        "Compute Instance" if ri.service == "ec2" else "Database Instance",
-        pattern="once",
+        unit="Hrs",
+        rate=ri.count * hours,
+        price=recurring,
+        list_price=recurring,
+        description=f"USD {recurring:.4f} hourly fee per {ri.type} ({ri.count} reserved instances)",
         line_item_type="RIFee",
         amount=recurring * ri.count * hours,
         commitment={**info, "kind": "ri_fee"},
@@ -355,21 +355,13 @@ def _reservation_fees(
     )
     if info["start"] == ctx.period_start.strftime("%Y-%m-%dT%H:%M:%SZ"):
         upfront = float(info["upfront"]) * ri.count  # type: ignore[arg-type]
+        sign_up = f"Sign up charge for subscription: {info['subscription']}, planId: {ri.type}"
         yield UsageLine(
-            acct_id,
-            acct_name,
-            product,
-            product,
-            catalog.SERVICES[product][0],
-            usage,
-            "",
-            "Quantity",
-            float(ri.count),
-            upfront / ri.count,
-            upfront / ri.count,
-            f"Sign up charge for subscription: {info['subscription']}, planId: {ri.type}",
-            "Compute Instance" if ri.service == "ec2" else "Database Instance",
-            pattern="once",
+            unit="Quantity",
+            rate=float(ri.count),
+            price=upfront / ri.count,
+            list_price=upfront / ri.count,
+            description=sign_up,
             line_item_type="Fee",
             amount=upfront,
             bill_type="Purchase",

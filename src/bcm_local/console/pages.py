@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from bcm_local.console.html import badge, esc, facts, link, missing, page, pre, size, table, when
+from bcm_local.console.html import badge, esc, facts, link, missing, page, pre, table, when
 from bcm_local.console.routes import View
 from bcm_local.server.http import Response
 from bcm_local.services.dataexports.exports import EXECUTIONS, EXPORTS, NAMES
+from bcm_local.units import size
 
 
 def _owned_bucket(view: View, bucket: str) -> bool:

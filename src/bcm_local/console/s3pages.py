@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from bcm_local.console.html import esc, link, missing, page, size, table, when
+from bcm_local.console.html import esc, link, missing, page, table, when
 from bcm_local.console.pages import download_href
 from bcm_local.console.routes import SECURITY_HEADERS, View, not_found
 from bcm_local.server.http import Response
+from bcm_local.units import size
 
 PAGE = 500
 _LAST = "\U0010ffff"  # sorts after every character a key can hold

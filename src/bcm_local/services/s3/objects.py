@@ -127,6 +127,17 @@ def evaluate(
     return None
 
 
+def _conditions(meta: ObjectMeta, params: dict[str, Any], prefix: str = "") -> int | None:
+    """`evaluate` with the request's If* members; a copy's source has them as CopySourceIf*."""
+    return evaluate(
+        meta,
+        params.get(f"{prefix}IfMatch"),
+        params.get(f"{prefix}IfNoneMatch"),
+        params.get(f"{prefix}IfModifiedSince"),
+        params.get(f"{prefix}IfUnmodifiedSince"),
+    )
+
+
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     """(first, last) byte of a satisfiable `bytes=` range; None to send the whole object."""
     found = _RANGE.match(header.strip()) if header else None
@@ -230,13 +241,7 @@ def _read(
     ctx: Context, Bucket: str, Key: str, params: dict[str, Any]
 ) -> tuple[ObjectMeta, dict[str, Any]]:
     meta = find(_backend(ctx), ctx.account_id, Bucket, Key)
-    status = evaluate(
-        meta,
-        params.get("IfMatch"),
-        params.get("IfNoneMatch"),
-        params.get("IfModifiedSince"),
-        params.get("IfUnmodifiedSince"),
-    )
+    status = _conditions(meta, params)
     if status == 304:
         return meta, {STATUS: 304, "ETag": meta.etag, "LastModified": meta.modified}
     return meta, describe(meta, params)
@@ -310,13 +315,7 @@ def copy_source(ctx: Context, params: dict[str, Any]) -> ObjectMeta:
     """The object named by x-amz-copy-source, its x-amz-copy-source-if-* conditions met."""
     bucket, key = parse_copy_source(params["CopySource"])
     source = find(_backend(ctx), ctx.account_id, bucket, key)
-    status = evaluate(
-        source,
-        params.get("CopySourceIfMatch"),
-        params.get("CopySourceIfNoneMatch"),
-        params.get("CopySourceIfModifiedSince"),
-        params.get("CopySourceIfUnmodifiedSince"),
-    )
+    status = _conditions(source, params, "CopySource")
     if status == 304:
         raise precondition_failed("x-amz-copy-source-If-None-Match")
     return source
