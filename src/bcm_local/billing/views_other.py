@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bcm_local.billing import catalog, ids, tables
 from bcm_local.billing.views import AMORTIZED, USAGE_TYPES, Source, const, select_list
@@ -158,130 +158,84 @@ def _recommendation_rows(data: Dataset) -> list[dict[str, Any]]:
     ).fetchall()
     rows: list[dict[str, Any]] = []
     for account, region, resource, usage, itype, pattern, price, units, tags in found:
-        tags = dict(tags) if tags else {}
         monthly = price * units * catalog.HOURS_PER_MONTH
+        tags = dict(tags) if tags else {}
         if "VolumeUsage" in usage:
-            rows.append(
-                _row(
-                    data,
-                    account,
-                    region,
-                    resource,
-                    "Upgrade",
-                    "EbsVolume",
-                    "gp2",
-                    "gp3",
-                    monthly,
-                    0.2,
-                    "VeryLow",
-                    False,
-                    tags,
-                )
-            )
-            continue
-        arn = f"arn:aws:ec2:{region}:{account}:instance/{resource}"
-        if pattern == "business":
-            rows.append(
-                _row(
-                    data,
-                    account,
-                    region,
-                    arn,
-                    "Stop",
-                    "Ec2Instance",
-                    itype,
-                    itype,
-                    monthly,
-                    1.0,
-                    "Low",
-                    True,
-                    tags,
-                )
-            )
-        if itype in _SMALLER:
-            rows.append(
-                _row(
-                    data,
-                    account,
-                    region,
-                    arn,
-                    "Rightsize",
-                    "Ec2Instance",
-                    itype,
-                    _SMALLER[itype],
-                    monthly,
-                    0.5,
-                    "Medium",
-                    True,
-                    tags,
-                )
-            )
-        if itype in _GRAVITON:
-            saving = 1 - catalog.EC2_TYPES[_GRAVITON[itype]][0] / catalog.EC2_TYPES[itype][0]
-            rows.append(
-                _row(
-                    data,
-                    account,
-                    region,
-                    arn,
-                    "MigrateToGraviton",
-                    "Ec2Instance",
-                    itype,
-                    _GRAVITON[itype],
-                    monthly,
-                    saving,
-                    "Medium",
-                    True,
-                    tags,
-                )
-            )
+            target = _Target(account, region, resource, "EbsVolume", "gp2", monthly, tags)
+            actions = [_Action("Upgrade", "gp3", 0.2, "VeryLow", False)]
+        else:
+            arn = f"arn:aws:ec2:{region}:{account}:instance/{resource}"
+            target = _Target(account, region, arn, "Ec2Instance", itype, monthly, tags)
+            actions = _instance_actions(itype, pattern)
+        rows += [_row(data, target, action) for action in actions]
     return rows
 
 
-def _row(
-    data: Dataset,
-    account: str,
-    region: str,
-    arn: str,
-    action: str,
-    kind: str,
-    current: str,
-    recommended: str,
-    monthly: float,
-    saving: float,
-    effort: str,
-    restart: bool,
-    tags: dict[str, str],
-) -> dict[str, Any]:
+class _Target(NamedTuple):
+    account: str
+    region: str
+    arn: str
+    kind: str  # Ec2Instance or EbsVolume
+    current: str  # its type
+    monthly: float
+    tags: dict[str, str]
+
+
+class _Action(NamedTuple):
+    name: str
+    recommended: str
+    saving: float  # share of the monthly cost
+    effort: str
+    restart: bool
+
+
+def _instance_actions(itype: str, pattern: str) -> list[_Action]:
+    out = []
+    if pattern == "business":
+        out.append(_Action("Stop", itype, 1.0, "Low", True))
+    if itype in _SMALLER:
+        out.append(_Action("Rightsize", _SMALLER[itype], 0.5, "Medium", True))
+    if itype in _GRAVITON:
+        saving = 1 - catalog.EC2_TYPES[_GRAVITON[itype]][0] / catalog.EC2_TYPES[itype][0]
+        out.append(_Action("MigrateToGraviton", _GRAVITON[itype], saving, "Medium", True))
+    return out
+
+
+def _row(data: Dataset, target: _Target, action: _Action) -> dict[str, Any]:
+    monthly, saving, current = target.monthly, action.saving, target.current
     after = round(monthly * (1 - saving), 6)
     savings = round(monthly - after, 6)
     pct = round(100 * saving, 2)
-    key = {"Ec2Instance": "ec2Instance", "EbsVolume": "ebsVolume"}[kind]
+    key = {"Ec2Instance": "ec2Instance", "EbsVolume": "ebsVolume"}[target.kind]
     return {
-        "account_id": account,
-        "action_type": action,
+        "account_id": target.account,
+        "action_type": action.name,
         "currency_code": "USD",
         "current_resource_details": json.dumps({key: {"configuration": {"type": current}}}),
         "current_resource_summary": current,
-        "current_resource_type": kind,
+        "current_resource_type": target.kind,
         "estimated_monthly_cost_after_discount": after,
         "estimated_monthly_cost_before_discount": after,
         "estimated_monthly_savings_after_discount": savings,
         "estimated_monthly_savings_before_discount": savings,
         "estimated_savings_percentage_after_discount": pct,
         "estimated_savings_percentage_before_discount": pct,
-        "implementation_effort": effort,
-        "recommendation_id": ids.hex_id(32, data.payer_id, arn, action),
+        "implementation_effort": action.effort,
+        "recommendation_id": ids.hex_id(32, data.payer_id, target.arn, action.name),
         "recommendation_lookback_period_in_days": 14,
         "recommendation_source": "ComputeOptimizer",
-        "recommended_resource_details": json.dumps({key: {"configuration": {"type": recommended}}}),
-        "recommended_resource_summary": recommended if action != "Stop" else "Stop instance",
-        "recommended_resource_type": kind,
-        "region": region,
-        "resource_arn": arn,
-        "restart_needed": restart,
+        "recommended_resource_details": json.dumps(
+            {key: {"configuration": {"type": action.recommended}}}
+        ),
+        "recommended_resource_summary": (
+            action.recommended if action.name != "Stop" else "Stop instance"
+        ),
+        "recommended_resource_type": target.kind,
+        "region": target.region,
+        "resource_arn": target.arn,
+        "restart_needed": action.restart,
         "rollback_possible": True,
-        "tags": tags,
+        "tags": target.tags,
     }
 
 
