@@ -105,6 +105,15 @@ def test_run_writer_writes_what_copy_writes(
     assert rows[0] == pq.ParquetFile(copy).metadata.num_rows
 
 
+def test_progress_reports_the_share_written_after_each_part(data: Dataset, tmp_path: Path) -> None:
+    sql, outs = _export(data, "SELECT * FROM FOCUS_1_2_AWS", {"TIME_GRANULARITY": "HOURLY"})
+    shares: list[float] = []
+    rows: list[int] = []
+    write(data.con, sql, outs, PARQUET, tmp_path / "x.parquet", rows=rows, progress=shares.append)
+    assert len(shares) > 1 and shares == sorted(shares) and shares[-1] == 1.0
+    assert 0 < shares[0] < 1 and rows[0] == pq.ParquetFile(tmp_path / "x.parquet").metadata.num_rows
+
+
 def test_statistics_describe_the_values(data: Dataset, tmp_path: Path) -> None:
     sql, outs = _export(data, f"SELECT * FROM {CUR}", HOURLY)
     (path,) = write(data.con, sql, outs, PARQUET, tmp_path / "runs.parquet")

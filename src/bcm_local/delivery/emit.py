@@ -115,7 +115,9 @@ def emit(config: Any, args: argparse.Namespace) -> list[Path]:
             if progress:
                 progress.start(period.label)
             rows: list[int] = []
-            files = write(con, sql, outs, fmt, work / f"p{period.index}", chunk, rows=rows)
+            period_dir = work / f"p{period.index}"
+            hook = progress.written if progress else None
+            files = write(con, sql, outs, fmt, period_dir, chunk, rows=rows, progress=hook)
             keys = [part.chunk_key(n + 1, fmt) for n in range(len(files))]
             for key, path in zip(keys, files, strict=True):
                 written.append(_move(path, out / key))

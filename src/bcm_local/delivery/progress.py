@@ -1,7 +1,8 @@
 """`bcm-local emit`'s progress display on stderr.
 
-On a terminal one status line is redrawn in place (with DuckDB's completion percentage of
-the file being written, polled in a background thread); elsewhere (`--progress` with stderr
+On a terminal one status line is redrawn in place (with the completion percentage of the
+file being written: the run writer's share of rows written, else DuckDB's query progress,
+polled in a background thread); elsewhere (`--progress` with stderr
 redirected) each finished billing period is one plain line, so logs stay readable."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class Progress:
         self.files = 0
         self.rows = 0
         self.current = ""
+        self.share: float | None = None  # set through `written` by the run writer
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._poller: threading.Thread | None = None
@@ -42,9 +44,13 @@ class Progress:
 
     def start(self, label: str) -> None:
         """A billing period starts being written."""
-        self.current = label
+        self.current, self.share = label, None
         if self.live:
             self._draw(f"{self._status()} | writing {label}")
+
+    def written(self, share: float) -> None:
+        """The share of the current period's rows written so far (run writer)."""
+        self.share = share
 
     def finished(self, label: str, files: int, rows: int) -> None:
         """A billing period's files are written."""
@@ -72,7 +78,8 @@ class Progress:
             if not label:
                 continue
             try:
-                percent = float(self.con.query_progress())
+                share = self.share
+                percent = 100 * share if share is not None else float(self.con.query_progress())
             except Exception:
                 continue
             if percent >= 0:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +68,13 @@ def write(
     *,
     gzip: bool = True,
     rows: list[int] | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> list[Path]:
     """Write the rows of `sql`; one file `target`, or numbered chunks in the directory
     `target` when `chunk` (bytes) is given. Returns the files in order. `gzip=False`
-    writes plain CSV (legacy CUR zips it afterwards); `rows` receives the row count.
+    writes plain CSV (legacy CUR zips it afterwards); `rows` receives the row count;
+    `progress` the share written so far, when the run writer writes (DuckDB's own
+    query progress tells it otherwise).
 
     Parquet exports that carry a run plan (delivery/sql.py) go through the run writer
     (delivery/runs/writer.py); a plain COPY writes everything else."""
@@ -79,7 +83,8 @@ def write(
         from bcm_local.delivery.runs import writer as run_writer
 
         try:
-            files = run_writer.write(con, sql, plan, target, _row_group(chunk), chunk, rows)
+            group = _row_group(chunk)
+            files = run_writer.write(con, sql, plan, target, group, chunk, rows, progress)
             if files is not None:
                 return files
         except run_writer.RunError as err:

@@ -24,7 +24,7 @@ import math
 import shutil
 import struct
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,10 +54,12 @@ def write(
     row_group: int,
     chunk_bytes: int | None,
     rows: list[int] | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> list[Path] | None:
     """Write the rows of `full_sql` (whose RunPlan is `plan`): one file `target`, or
     numbered chunks `chunk_<i>.parquet` in the directory `target` when `chunk_bytes`.
-    None when the output is too small to be worth it (the caller then COPYs)."""
+    None when the output is too small to be worth it (the caller then COPYs).
+    `progress` receives the share of the rows written after each part."""
     if con.execute("SELECT coalesce(sum(s1 - s0), 0) FROM lines").fetchone()[0] < MIN_ROWS:
         return None
     slots.run_views(con, plan.granularity)
@@ -73,7 +75,7 @@ def write(
         with _parts(con, plan.part_sql, total, row_group, work) as parts:
             out = _Output(meta, target, chunk_bytes)
             try:
-                written = files.run(parts, out)
+                written = files.run(parts, out, progress, total)
             finally:
                 out.file.close()
         if files.rows != total:
@@ -230,7 +232,13 @@ class _Assembly:
         self.fields = _fields(t.items(meta, 2))
         self.rows = 0
 
-    def run(self, parts: Iterator[Path], out: _Output) -> list[Path]:
+    def run(
+        self,
+        parts: Iterator[Path],
+        out: _Output,
+        progress: Callable[[float], None] | None,
+        total: int,
+    ) -> list[Path]:
         import pyarrow.parquet as pq
 
         for path in parts:
@@ -246,6 +254,8 @@ class _Assembly:
                     self._group(out, src, fields, group, runs, start, start + count)
                     start += count
             self.rows += len(lines)
+            if progress is not None:
+                progress(self.rows / max(total, 1))
         return out.close()
 
     def _check(self, fields: dict[str, tuple[int, list[t.Struct]]]) -> None:
