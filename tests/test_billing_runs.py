@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import math
 import struct
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,15 +16,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from billing_support import ACCOUNT, NOW, expected_schema
+from hypothesis import HealthCheck, assume, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from bcm_local import settings
-from bcm_local.billing import source, views
+from bcm_local.billing import source, tables, views
 from bcm_local.billing.model import Dataset
 from bcm_local.delivery.runs import thrift as t
 from bcm_local.delivery.runs.columns import LineColumns, line_column, place
 from bcm_local.delivery.runs.maps import map_chunks, map_column
 from bcm_local.delivery.runs.writer import MIN_ROWS
-from bcm_local.delivery.sql import check_columns, duckdb_sql, outputs, parse
+from bcm_local.delivery.sql import MAP_SOURCES, check_columns, duckdb_sql, outputs, parse
 from bcm_local.delivery.writer import PARQUET, write
 
 CUR = "COST_AND_USAGE_REPORT"
@@ -112,6 +116,48 @@ def test_progress_reports_the_share_written_after_each_part(data: Dataset, tmp_p
     write(data.con, sql, outs, PARQUET, tmp_path / "x.parquet", rows=rows, progress=shares.append)
     assert len(shares) > 1 and shares == sorted(shares) and shares[-1] == 1.0
     assert 0 < shares[0] < 1 and rows[0] == pq.ParquetFile(tmp_path / "x.parquet").metadata.num_rows
+
+
+TABLES = {
+    CUR: FULL,
+    "FOCUS_1_2_AWS": {"TIME_GRANULARITY": "HOURLY"},
+    "FOCUS_1_0_AWS": {},
+}
+
+
+@st.composite
+def projections(draw: st.DrawFn, data: Dataset) -> tuple[str, dict[str, str]]:
+    """A random export query over a table the run writer serves: columns in any order,
+    some renamed, some map keys (known or not) pulled out."""
+    table = draw(st.sampled_from(sorted(TABLES)))
+    props = TABLES[table]
+    columns = tables.columns(table, props)
+    chosen = draw(st.lists(st.sampled_from(columns), min_size=1, max_size=12, unique=True))
+    items = []
+    for n, col in enumerate(chosen):
+        source = MAP_SOURCES.get((table, col.name))
+        if source and draw(st.booleans()):
+            keys = [*data.map_keys.get(source, ("", ["absent"]))[1], "no_such_key"]
+            items.append(f"{col.name}.{draw(st.sampled_from(keys))} AS k{n}")
+        elif draw(st.booleans()):
+            items.append(f"{col.name} AS c{n}")
+        else:
+            items.append(col.name)
+    return f"SELECT {', '.join(items)} FROM {table}", props
+
+
+@examples(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(query=st.data())
+def test_any_projection_writes_what_copy_writes(data: Dataset, query: st.DataObject) -> None:
+    statement, props = query.draw(projections(data))
+    sql, outs = _export(data, statement, props)
+    assume(sql.runs is not None)  # only per-row columns: a plain COPY, nothing to compare
+    with tempfile.TemporaryDirectory() as tmp:
+        runs, copy = Path(tmp) / "runs.parquet", Path(tmp) / "copy.parquet"
+        write(data.con, sql, outs, PARQUET, runs)
+        write(data.con, str(sql), outs, PARQUET, copy)
+        assert pq.read_schema(runs) == pq.read_schema(copy), statement
+        _same_rows(runs, copy)
 
 
 def test_statistics_describe_the_values(data: Dataset, tmp_path: Path) -> None:
