@@ -31,6 +31,7 @@ from bcm_local.delivery.sql import MAP_SOURCES, check_columns, duckdb_sql, outpu
 from bcm_local.delivery.writer import PARQUET, write
 
 CUR = "COST_AND_USAGE_REPORT"
+FOCUS = "FOCUS_1_2_AWS"
 HOURLY = {"TIME_GRANULARITY": "HOURLY", "INCLUDE_RESOURCES": "TRUE"}
 FULL = {
     **HOURLY,
@@ -158,6 +159,23 @@ def test_any_projection_writes_what_copy_writes(data: Dataset, query: st.DataObj
         write(data.con, str(sql), outs, PARQUET, copy)
         assert pq.read_schema(runs) == pq.read_schema(copy), statement
         _same_rows(runs, copy)
+
+
+def test_daily_rows_are_written_as_copy_writes_them(tmp_path: Path) -> None:
+    """Daily rows weight each line's slot by the hours it was active in the day."""
+    connection = source.connect()
+    try:
+        env = {"BCM_LOCAL_BILLING_SCALE": "100"}
+        data = source.open_dataset(connection, settings.load(env=env), ACCOUNT, NOW, "DAILY")
+        daily = {"TIME_GRANULARITY": "DAILY"}
+        for table, props in ((CUR, {**daily, "INCLUDE_RESOURCES": "TRUE"}), (FOCUS, daily)):
+            sql, outs = _export(data, f"SELECT * FROM {table}", props)
+            (runs,) = write(connection, sql, outs, PARQUET, tmp_path / "runs.parquet")
+            (copy,) = write(connection, str(sql), outs, PARQUET, tmp_path / "copy.parquet")
+            assert _by_runs(runs, "BillingAccountId" if table == FOCUS else "bill_bill_type")
+            _same_rows(runs, copy)
+    finally:
+        connection.close()
 
 
 def test_statistics_describe_the_values(data: Dataset, tmp_path: Path) -> None:
