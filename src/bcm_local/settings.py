@@ -126,9 +126,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "BCM_LOCAL_STRICT_AUTH",
         "false",
-        "Verify every request's SigV4 signature (Authorization header or presigned URL) "
-        "against BCM_LOCAL_CREDENTIALS and refuse unsigned or wrongly signed requests with "
-        "AWS's errors. Off: any credentials are accepted, like other emulators.",
+        "Verify every request's SigV4 signature (Authorization header or presigned URL, and "
+        "each chunk of a signed aws-chunked upload) against BCM_LOCAL_CREDENTIALS and refuse "
+        "unsigned or wrongly signed requests with AWS's errors. Off: any credentials are "
+        "accepted, like other emulators.",
         kind=_bool,
     ),
     Setting(

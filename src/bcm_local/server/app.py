@@ -16,7 +16,7 @@ from typing import Any
 
 from bcm_local import __version__
 from bcm_local.runtime import Context, Runtime
-from bcm_local.server import sigv4
+from bcm_local.server import sigv4, sigv4_chunks
 from bcm_local.server.auth import identify
 from bcm_local.server.http import (
     BodyTimeout,
@@ -141,6 +141,8 @@ class App:
         except SignatureError as err:
             log.info("refused %s %s: %s (%s)", request.method, request.raw_path, err.kind, err)
             return err
+        if s3_path is not None:
+            request.chunk_chain = sigv4_chunks.chain_for(request.headers, self.config.credentials)
         return None
 
     def _context(self, request: Request, request_id: str) -> Context:

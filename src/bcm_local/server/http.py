@@ -33,6 +33,7 @@ class Request:
     headers: dict[str, str]
     receive: Receive
     max_body: int
+    chunk_chain: Any = None  # strict auth, signed aws-chunked body: a sigv4_chunks.ChunkChain
     _body: bytes | None = None
     _consumed: bool = False
 

@@ -57,6 +57,11 @@ class StreamingPayload:
     def stream(self) -> AsyncIterator[bytes]:
         return self._request.stream()
 
+    @property
+    def chunk_chain(self) -> Any:
+        """Strict auth's check of signed chunks (sigv4_chunks.ChunkChain), else None."""
+        return self._request.chunk_chain
+
 
 @dataclass(frozen=True)
 class _Route:

@@ -4,9 +4,10 @@ The request is checked as received: its method, raw path, raw query string and t
 headers it names in `SignedHeaders`, against the secret configured for its access key
 (`BCM_LOCAL_CREDENTIALS`). Both forms are accepted: the `Authorization` header and a
 presigned URL (`X-Amz-Signature` in the query). For S3 streaming uploads
-(`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) this verifies the seed signature; the per-chunk
-signatures are not checked. A failure is a `SignatureError` whose `kind` picks AWS's
-error for each protocol (`json_error()`, `s3_error()`).
+(`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) this verifies the seed signature; the chunks'
+signatures are checked as the body arrives (server/sigv4_chunks.py). A failure is a
+`SignatureError` whose `kind` picks AWS's error for each protocol (`json_error()`,
+`s3_error()`).
 
 Canonical request (AWS "Create a canonical request for Signature Version 4"):
 method, canonical URI (S3: the path as sent; other services: the normalised path
@@ -36,7 +37,7 @@ MAX_SKEW = 15 * 60  # seconds AWS tolerates between the request time and its own
 MAX_EXPIRES = 7 * 24 * 3600
 _STAMP = "%Y%m%dT%H%M%SZ"
 
-_MISMATCH = (
+MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "
     "Check your AWS Secret Access Key and signing method. Consult the service "
     "documentation for details."
@@ -234,7 +235,7 @@ def canonical_request(
     for name in claim.signed_headers:
         value = headers.get(name)
         if value is None:
-            raise SignatureError("mismatch", _MISMATCH)
+            raise SignatureError("mismatch", MISMATCH)
         lines.append(f"{name}:{' '.join(value.split())}\n")
     return "\n".join(
         [
@@ -295,7 +296,7 @@ def _payload_hash(claim: Claim, headers: Mapping[str, str], body_hash: str | Non
     declared = headers.get("x-amz-content-sha256")
     if body_hash is not None:  # the body was read: the signature covers it
         if declared and declared != body_hash:
-            raise SignatureError("mismatch", _MISMATCH)
+            raise SignatureError("mismatch", MISMATCH)
         return body_hash
     if declared:
         return declared
@@ -364,7 +365,7 @@ def _compare(expected: str, provided: str, access_key: str, to_sign: str, **deta
     if not hmac.compare_digest(expected.encode(), provided.encode("utf-8", "surrogatepass")):
         raise SignatureError(
             "mismatch",
-            _MISMATCH,
+            MISMATCH,
             AWSAccessKeyId=access_key,
             StringToSign=to_sign,
             SignatureProvided=provided,

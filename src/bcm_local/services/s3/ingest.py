@@ -124,7 +124,7 @@ async def receive(
         "content-encoding", ""
     )
     decoded_length = _decoded_length(headers) if chunked else None
-    decoder = ChunkedDecoder() if chunked else None
+    decoder = ChunkedDecoder(body.chunk_chain) if chunked else None
     writer = BlobWriter(blobs, wanted | ({"SHA256"} if signed else set()))
     try:
         source: AsyncIterator[bytes] = body.stream()
