@@ -139,7 +139,9 @@ def projections(draw: st.DrawFn, data: Dataset) -> tuple[str, dict[str, str]]:
         source = MAP_SOURCES.get((table, col.name))
         if source and draw(st.booleans()):
             keys = [*data.map_keys.get(source, ("", ["absent"]))[1], "no_such_key"]
-            items.append(f"{col.name}.{draw(st.sampled_from(keys))} AS k{n}")
+            key = draw(st.sampled_from(keys))
+            key = key if key.isidentifier() else f'"{key}"'  # e.g. iamPrincipal/team
+            items.append(f"{col.name}.{key} AS k{n}")
         elif draw(st.booleans()):
             items.append(f"{col.name} AS c{n}")
         else:
