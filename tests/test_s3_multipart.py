@@ -195,3 +195,18 @@ def test_boto3_transfer_manager(s3: Any, bucket: str, tmp_path: Any) -> None:
     target = tmp_path / "down.bin"
     s3.download_file(bucket, "transfer/up.bin", str(target), Config=config)
     assert target.read_bytes() == source.read_bytes()
+
+
+def test_integers_outside_the_models_range_are_invalid_arguments(s3: Any, bucket: str) -> None:
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="ranges")["UploadId"]
+    for call, kwargs in (
+        (s3.list_parts, {"Key": "ranges", "UploadId": upload, "PartNumberMarker": 1 << 63}),
+        (s3.list_parts, {"Key": "ranges", "UploadId": upload, "MaxParts": -(1 << 40)}),
+        (s3.list_objects_v2, {"MaxKeys": 1 << 31}),
+    ):
+        with pytest.raises(ClientError) as caught:
+            call(Bucket=bucket, **kwargs)
+        error = caught.value.response["Error"]
+        assert error["Code"] == "InvalidArgument" and "integer range" in error["Message"]
+    listed = s3.list_parts(Bucket=bucket, Key="ranges", UploadId=upload, MaxParts=5)
+    assert listed["MaxParts"] == 5 and listed.get("Parts", []) == []

@@ -35,6 +35,7 @@ from bcm_local.server.xml_shapes import (
     malformed,
     parse_time,
     text_of,
+    whole_number,
 )
 
 __all__ = ["STATUS", "RestXmlProtocol", "StreamingPayload", "format_time", "parse_time"]
@@ -301,10 +302,11 @@ class RestXmlProtocol:
                 raise AwsError("InvalidArgument", f"Invalid value for {name}: {raw!r}")
             return canonical
         if kind in ("integer", "long"):
-            try:
-                return int(raw)
-            except ValueError:
-                raise AwsError("InvalidArgument", f"Provided {name} not an integer") from None
+            value = whole_number(raw, kind)
+            if value is None:
+                message = f"Provided {name} not an integer or within integer range"
+                raise AwsError("InvalidArgument", message, ArgumentName=name, ArgumentValue=raw)
+            return value
         if kind == "boolean":
             return raw.strip().lower() == "true"
         if kind == "timestamp":

@@ -17,6 +17,18 @@ from xml.sax.saxutils import escape, quoteattr
 from bcm_local.server.errors import AwsError
 from bcm_local.server.model import ServiceModel, Shape
 
+_BOUNDS = {"integer": 1 << 31, "long": 1 << 63}  # the model's int32 and int64
+
+
+def whole_number(text: str, kind: str) -> int | None:
+    """`text` as an integer of the model's `kind`; None when it is not one or out of range."""
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    bound = _BOUNDS[kind]
+    return value if -bound <= value < bound else None
+
 
 class XmlShapes:
     def __init__(self, model: ServiceModel) -> None:
@@ -48,9 +60,12 @@ class XmlShapes:
 
     def _scalar(self, shape: Shape, text: str) -> Any:
         kind = shape["type"]
+        if kind in ("integer", "long"):
+            value = whole_number(text, kind)
+            if value is None:
+                raise malformed()
+            return value
         try:
-            if kind in ("integer", "long"):
-                return int(text)
             if kind in ("double", "float"):
                 return float(text)
         except ValueError:
