@@ -161,37 +161,48 @@ class LineColumns:
             body = struct.pack("<I", len(levels[c])) + levels[c] if col.optional else b""
             if len(in_use):
                 body += bytes([int(bits[c])]) + indices[c]
-            out.append(_chunk(col, in_use, body, int(lengths.sum()), nulls))
+            dictionary = [col.plain[i] for i in in_use.tolist()]
+            path = [col.element[4][1]]
+            rows = int(lengths.sum())
+            out.append(column_chunk(col, path, dictionary, body, rows, in_use, nulls))
         return out
 
 
-def _chunk(
-    col: LineColumn, used: Any, body: bytes, rows: int, nulls: int
+def column_chunk(
+    col: LineColumn,
+    path: list[bytes],
+    dictionary: list[bytes],
+    body: bytes,
+    values: int,
+    used: Any,
+    nulls: int,
 ) -> tuple[bytes, t.Struct]:
+    """A snappy column chunk: a dictionary page of the PLAIN `dictionary` values (none
+    when it is empty), then one data page `body` of `values` level entries, with the
+    statistics of the `used` dictionary values; offsets from the chunk's start (`place`)."""
     import pyarrow as pa
 
     out = bytearray()
     meta: t.Struct = {
         1: t.i32(col.physical),
-        3: (t.LIST, (t.BINARY, [col.element[4][1]])),
+        3: (t.LIST, (t.BINARY, path)),
         4: t.i32(t.SNAPPY),
-        5: t.i64(rows),
+        5: t.i64(values),
     }
     sizes = [0, 0]  # uncompressed, compressed (page headers included)
-    if len(used):
-        dictionary = b"".join(col.plain[i] for i in used.tolist())
+    if dictionary:
         meta[11] = t.i64(0)
-        header = {7: t.sub({1: t.i32(len(used)), 2: t.i32(t.PLAIN)})}
-        page(out, t.DICTIONARY_PAGE, dictionary, header, sizes, pa)
+        header = {7: t.sub({1: t.i32(len(dictionary)), 2: t.i32(t.PLAIN)})}
+        _page(out, t.DICTIONARY_PAGE, b"".join(dictionary), header, sizes, pa)
     meta[9] = t.i64(len(out))
-    encoding = t.RLE_DICTIONARY if len(used) else t.PLAIN
+    encoding = t.RLE_DICTIONARY if dictionary else t.PLAIN
     levels_encoding = {3: t.i32(t.RLE), 4: t.i32(t.RLE)}
-    data_header = {5: t.sub({1: t.i32(rows), 2: t.i32(encoding), **levels_encoding})}
-    page(out, t.DATA_PAGE, body, data_header, sizes, pa)
-    encodings = [t.PLAIN, t.RLE] + ([t.RLE_DICTIONARY] if len(used) else [])
+    data_header = {5: t.sub({1: t.i32(values), 2: t.i32(encoding), **levels_encoding})}
+    _page(out, t.DATA_PAGE, body, data_header, sizes, pa)
+    encodings = [t.PLAIN, t.RLE] + ([t.RLE_DICTIONARY] if dictionary else [])
     meta[2] = (t.LIST, (t.I32, encodings))
     meta[6], meta[7] = t.i64(sizes[0]), t.i64(sizes[1])
-    meta[12] = t.sub(statistics(col, used, nulls))
+    meta[12] = t.sub(_statistics(col, used, nulls))
     return bytes(out), {2: t.i64(0), 3: t.sub(meta)}
 
 
@@ -204,7 +215,9 @@ def place(column: t.Struct, position: int) -> t.Struct:
     return {**column, 3: t.sub(meta)}
 
 
-def page(out: bytearray, kind: int, raw: bytes, extra: t.Struct, sizes: list[int], pa: Any) -> None:
+def _page(
+    out: bytearray, kind: int, raw: bytes, extra: t.Struct, sizes: list[int], pa: Any
+) -> None:
     """Append a snappy page with its header; `sizes` accumulates (raw, stored) bytes."""
     packed = pa.compress(raw, codec="snappy", asbytes=True)
     header = t.encode({1: t.i32(kind), 2: t.i32(len(raw)), 3: t.i32(len(packed)), **extra})
@@ -214,7 +227,7 @@ def page(out: bytearray, kind: int, raw: bytes, extra: t.Struct, sizes: list[int
     sizes[1] += len(header) + len(packed)
 
 
-def statistics(col: LineColumn, used: Any, nulls: int) -> t.Struct:
+def _statistics(col: LineColumn, used: Any, nulls: int) -> t.Struct:
     """Null and distinct counts, and min/max of the dictionary values in use."""
     stats: t.Struct = {3: t.i64(nulls), 4: t.i64(len(used))}
     if not len(used) or col.nan[used].any():

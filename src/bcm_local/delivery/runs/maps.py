@@ -19,15 +19,12 @@ from typing import Any
 import numpy as np
 
 from bcm_local.delivery.runs import thrift as t
-from bcm_local.delivery.runs.columns import LineColumn, line_column, page, statistics
+from bcm_local.delivery.runs.columns import LineColumn, column_chunk, line_column
 
 
 def _varint(n: int) -> bytes:
     out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
+    t.varint(out, n)
     return bytes(out)
 
 
@@ -215,30 +212,8 @@ def _leaf(
     total: int,
     nulls: int,
 ) -> tuple[bytes, t.Struct]:
-    import pyarrow as pa
-
     path = [col.name, col.elements[1][4][1], col.elements[index][4][1]]
-    meta: t.Struct = {
-        1: t.i32(leaf.physical),
-        3: (t.LIST, (t.BINARY, path)),
-        4: t.i32(t.SNAPPY),
-        5: t.i64(total),
-    }
-    out = bytearray()
-    sizes = [0, 0]
     body = levels
-    has_dictionary = len(leaf.plain) > 0
-    if has_dictionary:
-        meta[11] = t.i64(0)
-        header = {7: t.sub({1: t.i32(len(leaf.plain)), 2: t.i32(t.PLAIN)})}
-        page(out, t.DICTIONARY_PAGE, b"".join(leaf.plain), header, sizes, pa)
+    if leaf.plain:  # the dictionary is the column's whole (every line's values)
         body += bytes([max(1, (len(leaf.plain) - 1).bit_length())]) + ids.data()
-    meta[9] = t.i64(len(out))
-    encoding = t.RLE_DICTIONARY if has_dictionary else t.PLAIN
-    header = {5: t.sub({1: t.i32(total), 2: t.i32(encoding), 3: t.i32(t.RLE), 4: t.i32(t.RLE)})}
-    page(out, t.DATA_PAGE, body, header, sizes, pa)
-    encodings = [t.PLAIN, t.RLE] + ([t.RLE_DICTIONARY] if has_dictionary else [])
-    meta[2] = (t.LIST, (t.I32, encodings))
-    meta[6], meta[7] = t.i64(sizes[0]), t.i64(sizes[1])
-    meta[12] = t.sub(statistics(leaf, used, nulls))
-    return bytes(out), {2: t.i64(0), 3: t.sub(meta)}
+    return column_chunk(leaf, path, leaf.plain, body, total, used, nulls)

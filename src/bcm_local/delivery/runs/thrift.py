@@ -107,7 +107,8 @@ class _Reader:
         raise ThriftError(f"unsupported Thrift type {kind}")
 
 
-def _varint(out: bytearray, n: int) -> None:
+def varint(out: bytearray, n: int) -> None:
+    """Append unsigned `n` as a ULEB128 varint (Thrift's, and Parquet's RLE run headers)."""
     while n > 0x7F:
         out.append((n & 0x7F) | 0x80)
         n >>= 7
@@ -115,7 +116,7 @@ def _varint(out: bytearray, n: int) -> None:
 
 
 def _zigzag(out: bytearray, n: int) -> None:
-    _varint(out, (n << 1) ^ (n >> 63))
+    varint(out, (n << 1) ^ (n >> 63))
 
 
 def _struct(out: bytearray, fields: Struct) -> None:
@@ -142,7 +143,7 @@ def _value(out: bytearray, kind: int, value: Any) -> None:
     elif kind == DOUBLE:
         out += struct.pack("<d", value)
     elif kind == BINARY:
-        _varint(out, len(value))
+        varint(out, len(value))
         out += value
     elif kind in (LIST, SET):
         element, items = value
@@ -150,7 +151,7 @@ def _value(out: bytearray, kind: int, value: Any) -> None:
             out.append(len(items) << 4 | element)
         else:
             out.append(0xF0 | element)
-            _varint(out, len(items))
+            varint(out, len(items))
         for item in items:
             if element == BOOL:
                 out.append(BOOL if item else _FALSE)
