@@ -197,9 +197,15 @@ def columns_of(
     seen: Counter[tuple[Any, ...]] = Counter()
     for p in placed:
         line = p.line
-        like = (line.account_id, line.usage_type, line.resource_id, line.line_item_type)
-        seen[(*like, line.operation)] += 1
-        _append(cols, p, seen[(*like, line.operation)], period, payer, pks, categories, edp, seed)
+        like = (
+            line.account_id,
+            line.usage_type,
+            line.resource_id,
+            line.line_item_type,
+            line.operation,
+        )
+        seen[like] += 1
+        _append(cols, p, seen[like], period, payer, pks, categories, edp, seed)
     return cols
 
 

@@ -9,7 +9,7 @@ comparisons, AND/OR/NOT, IN, LIKE, BETWEEN, IS [NOT] NULL, literals and casts of
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bcm_local.billing import tables
 from bcm_local.billing.types import duck_type, is_map, map_value_type
@@ -249,21 +249,18 @@ def duckdb_sql(query: Query, columns: list[tables.Column], source_sql: str, data
 
     types = {c.name: c.type for c in columns}
     if query.items is None:
-        selected = [(c.name, f'"{c.name}"', c.name, c.type) for c in columns]
+        selected = [_Selected(c.name, f'"{c.name}"', c.name, c.type) for c in columns]
     else:
         selected = []
         for item in query.items:
             if item.key:
                 expr = _access(data, query.table, item.column, item.key, types[item.column])
-                selected.append(
-                    (item.output, expr, item.column, map_value_type(types[item.column]))
-                )
+                kind = map_value_type(types[item.column])
             else:
-                selected.append((item.output, f'"{item.column}"', item.column, types[item.column]))
-    select = ", ".join(f'{expr} AS "{name}"' for name, expr, _, _ in selected)
-    sql = ExportSQL(f"SELECT {select} FROM ({source_sql}) AS t")
-    if query.where is None and query.limit is None:
-        sql.runs = _run_plan(selected, source_sql, data.granularity)
+                expr, kind = f'"{item.column}"', types[item.column]
+            selected.append(_Selected(item.output, expr, item.column, kind))
+    select = ", ".join(s.clause for s in selected)
+    sql = f"SELECT {select} FROM ({source_sql}) AS t"
     if query.where is not None:
 
         def rewrite(node: Any) -> Any:
@@ -277,39 +274,50 @@ def duckdb_sql(query: Query, columns: list[tables.Column], source_sql: str, data
             return node
 
         condition = query.where.copy().transform(rewrite)
-        sql = ExportSQL(f"{sql} WHERE {condition.sql(dialect='duckdb')}")
+        sql += f" WHERE {condition.sql(dialect='duckdb')}"
     if query.limit is not None:
-        sql = ExportSQL(f"{sql} LIMIT {query.limit}")
-    return sql
+        sql += f" LIMIT {query.limit}"
+    out = ExportSQL(sql)
+    if query.where is None and query.limit is None:
+        out.runs = _run_plan(selected, source_sql, data.granularity)
+    return out
 
 
-def _run_plan(
-    selected: list[tuple[str, str, str, str]], source_sql: str, granularity: str
-) -> RunPlan | None:
+class _Selected(NamedTuple):
+    name: str  # in the output
+    expr: str  # over the table's SELECT
+    column: str  # the table column it reads
+    kind: str  # its AWS type (a map value's, for `map.key`)
+
+    @property
+    def clause(self) -> str:
+        return f'{self.expr} AS "{self.name}"'
+
+
+def _run_plan(selected: list[_Selected], source_sql: str, granularity: str) -> RunPlan | None:
     from bcm_local.billing.views import LINES, PART, TableSQL
 
     if not isinstance(source_sql, TableSQL):
         return None
-    if any(name in ("__line", "__n") for name, _, _, _ in selected):
+    if any(s.name in ("__line", "__n") for s in selected):
         return None
     kinds = _RUN_TYPES | _RUN_CASTS.keys()
-    by_line = [s for s in selected if s[2] in source_sql.per_line and s[3] in kinds]
+    by_line = [s for s in selected if s.column in source_sql.per_line and s.kind in kinds]
     if not by_line:
         return None
-    names = frozenset(name for name, _, _, _ in by_line)
+    names = frozenset(s.name for s in by_line)
     lines = [
-        f'CAST({expr} AS {_RUN_CASTS[kind]}) AS "{name}"'
-        if kind in _RUN_CASTS
-        else f'{expr} AS "{name}"'
-        for name, expr, _, kind in by_line
+        f'CAST({s.expr} AS {_RUN_CASTS[s.kind]}) AS "{s.name}"'
+        if s.kind in _RUN_CASTS
+        else s.clause
+        for s in by_line
     ]
-    by_row = [s for s in selected if s[0] not in names]
-    rows = [f'{expr} AS "{name}"' for name, expr, _, _ in by_row]
-    line_source = source_sql.render(LINES, frozenset(s[2] for s in by_line))
-    row_source = source_sql.render(PART, frozenset(s[2] for s in by_row))
+    by_row = [s for s in selected if s.name not in names]
+    line_source = source_sql.render(LINES, frozenset(s.column for s in by_line))
+    row_source = source_sql.render(PART, frozenset(s.column for s in by_row))
     return RunPlan(
         f"SELECT {', '.join([*lines, '__line', '__n'])} FROM ({line_source}) AS t",
-        f"SELECT {', '.join([*rows, '__line'])} FROM ({row_source}) AS t",
+        f"SELECT {', '.join([*(s.clause for s in by_row), '__line'])} FROM ({row_source}) AS t",
         names,
         granularity,
     )
