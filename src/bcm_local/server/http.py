@@ -7,8 +7,11 @@ import base64
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import parse_qsl
+
+if TYPE_CHECKING:
+    from bcm_local.server.sigv4_chunks import ChunkChain
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -33,7 +36,7 @@ class Request:
     headers: dict[str, str]
     receive: Receive
     max_body: int
-    chunk_chain: Any = None  # strict auth, signed aws-chunked body: a sigv4_chunks.ChunkChain
+    chunk_chain: ChunkChain | None = None  # strict auth, signed aws-chunked body
     _body: bytes | None = None
     _consumed: bool = False
 

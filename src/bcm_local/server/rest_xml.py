@@ -18,7 +18,7 @@ import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 from xml.etree import ElementTree
 
@@ -37,6 +37,9 @@ from bcm_local.server.xml_shapes import (
     text_of,
     whole_number,
 )
+
+if TYPE_CHECKING:
+    from bcm_local.server.sigv4_chunks import ChunkChain
 
 __all__ = ["STATUS", "RestXmlProtocol", "StreamingPayload", "format_time", "parse_time"]
 
@@ -59,8 +62,8 @@ class StreamingPayload:
         return self._request.stream()
 
     @property
-    def chunk_chain(self) -> Any:
-        """Strict auth's check of signed chunks (sigv4_chunks.ChunkChain), else None."""
+    def chunk_chain(self) -> ChunkChain | None:
+        """Strict auth's check of signed chunks, else None."""
         return self._request.chunk_chain
 
 

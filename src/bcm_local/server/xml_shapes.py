@@ -103,7 +103,7 @@ class XmlShapes:
                 return f"<{tag}{attrs}>{''.join([item(item_tag, v) for v in value])}</{tag}>"
 
             return encode_list
-        text = _TEXT.get(kind, text_of)
+        text = _blob_text if kind == "blob" else text_of
         if kind == "timestamp":
             time_format = shape.get("timestampFormat", "iso8601")
 
@@ -158,9 +158,6 @@ _ELEMENT, _FLAT, _ATTRIBUTE = range(3)
 
 def _blob_text(value: Any) -> str:
     return base64.b64encode(value).decode() if isinstance(value, bytes) else text_of(value)
-
-
-_TEXT: dict[str, Callable[[Any], str]] = {"blob": _blob_text}
 
 
 def parse_time(raw: str, time_format: str) -> float | None:

@@ -81,7 +81,7 @@ class ChunkedDecoder:
             self.remaining = size
             self.state = "data" if size else "trailer"
             if self.chain is not None:
-                self._signed(extension, size)
+                self._signed(self.chain, extension, size)
         elif not line:
             self.state = "done"
         else:
@@ -95,12 +95,12 @@ class ChunkedDecoder:
             else:
                 self.signed_trailers += f"{name}:{value}\n".encode("latin-1")
 
-    def _signed(self, extension: bytes, size: int) -> None:
+    def _signed(self, chain: ChunkChain, extension: bytes, size: int) -> None:
         name, _, value = extension.decode("latin-1").partition("=")
         self.signature = value.strip() if name.strip() == "chunk-signature" else None
         self.digest = hashlib.sha256()
-        if size == 0 and self.chain is not None:  # the final chunk is signed too
-            self.chain.chunk(self.signature, EMPTY_SHA256)
+        if size == 0:  # the final chunk is signed too
+            chain.chunk(self.signature, EMPTY_SHA256)
             self.signature = None
 
     def finish(self) -> None:
