@@ -107,25 +107,23 @@ def table_sql(data: Dataset, table: str, properties: dict[str, str] | None = Non
     from bcm_local.billing import views_cur, views_focus, views_other
 
     props = tables.resolve_properties(table, properties)
-    runs = {
-        tables.CUR2: (views_cur.cur2, views_cur.expressions),
-        tables.FOCUS_1_2: (views_focus.focus_1_2, views_focus.expressions),
-        tables.FOCUS_1_0: (views_focus.focus_1_0, views_focus.expressions),
-    }
-    if table in runs and (table != tables.CUR2 or props["INCLUDE_RESOURCES"] == "TRUE"):
-        build, expressions = runs[table]
-        out = TableSQL(build(data, props, ROWS))
-        out.render = lambda src, only: build(data, props, replace(src, only=only))
-        exprs = expressions(data, props)
-        columns = tables.columns(table, props)
-        out.per_line = frozenset(c.name for c in columns if not row_dependent(exprs.get(c.name)))
-        return out
-    builders = {
-        tables.CUR2: views_cur.cur2,
-        tables.FOCUS_1_2: views_focus.focus_1_2,
-        tables.FOCUS_1_0: views_focus.focus_1_0,
+    others = {
         tables.DASHBOARD: views_other.dashboard,
         tables.RECOMMENDATIONS: views_other.recommendations,
         tables.CARBON: views_other.carbon,
     }
-    return builders[table](data, props)
+    if table in others:
+        return others[table](data, props)
+    build, expressions = {
+        tables.CUR2: (views_cur.cur2, views_cur.expressions),
+        tables.FOCUS_1_2: (views_focus.focus_1_2, views_focus.expressions),
+        tables.FOCUS_1_0: (views_focus.focus_1_0, views_focus.expressions),
+    }[table]
+    if table == tables.CUR2 and props["INCLUDE_RESOURCES"] != "TRUE":
+        return build(data, props)  # rows summed over resources: not one per line and slot
+    out = TableSQL(build(data, props, ROWS))
+    out.render = lambda src, only: build(data, props, replace(src, only=only))
+    exprs = expressions(data, props)
+    columns = tables.columns(table, props)
+    out.per_line = frozenset(c.name for c in columns if not row_dependent(exprs.get(c.name)))
+    return out
