@@ -22,6 +22,7 @@ import pytest
 from bcm_local.delivery.runs.writer import MIN_ROWS
 from bcm_local.testing import ServerProcess
 from tests.conftest import make_client
+from tests.cur_support import body, keys
 from tests.dataexports_support import output, spec
 
 BUCKET = "runs"
@@ -70,9 +71,7 @@ def s3() -> Iterator[Any]:
 
 
 def _objects(s3: Any, prefix: str) -> dict[str, bytes]:
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
-    keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
-    return {k: s3.get_object(Bucket=BUCKET, Key=k)["Body"].read() for k in sorted(keys)}
+    return {k: body(s3, BUCKET, k) for k in keys(s3, BUCKET, prefix)}
 
 
 def _partitions(files: dict[str, bytes]) -> dict[str, list[bytes]]:
