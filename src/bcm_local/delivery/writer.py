@@ -94,6 +94,28 @@ def write(
         done = con.execute(f"COPY ({query}) TO '{_path(target)}' ({_options(fmt, None, gzip)})")
         _count(done, rows)
         return [target]
+    files = _chunked(con, query, fmt, target, chunk, gzip, rows)
+    if len(files) == 1 and files[0].stat().st_size > 2 * chunk:
+        # DuckDB 2 writes the output of an ORDER BY (legacy CUR, CUR 2.0 summed over
+        # resources) as one file whatever FILE_SIZE_BYTES says; the same rows read back
+        # from a table, in the same order, are cut where they should be
+        con.execute(f"CREATE OR REPLACE TEMP TABLE bcm_chunked AS {query}")
+        try:
+            if rows:
+                rows.pop()
+            files = _chunked(con, "FROM bcm_chunked", fmt, target, chunk, gzip, rows)
+        finally:
+            con.execute("DROP TABLE IF EXISTS bcm_chunked")
+    if not files:  # no rows: DuckDB writes nothing in directory mode; AWS writes one file
+        target.mkdir(parents=True, exist_ok=True)
+        name = f"chunk_0.{extension(fmt) if gzip else 'csv'}"
+        return write(con, sql, outputs, fmt, target / name, gzip=gzip)
+    return files
+
+
+def _chunked(
+    con: Any, query: str, fmt: str, target: Path, chunk: int, gzip: bool, rows: list[int] | None
+) -> list[Path]:
     shutil.rmtree(target, ignore_errors=True)
     done = con.execute(
         f"COPY ({query}) TO '{_path(target)}' ({_options(fmt, chunk, gzip)}, "
@@ -102,10 +124,6 @@ def write(
     _count(done, rows)
     files = list(target.iterdir()) if target.exists() else []
     files.sort(key=lambda p: int(p.name.split(".")[0].removeprefix("chunk_")))
-    if not files:  # no rows: DuckDB writes nothing in directory mode; AWS writes one file
-        target.mkdir(parents=True, exist_ok=True)
-        name = f"chunk_0.{extension(fmt) if gzip else 'csv'}"
-        return write(con, sql, outputs, fmt, target / name, gzip=gzip)
     return files
 
 
