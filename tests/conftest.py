@@ -15,6 +15,13 @@ from botocore.config import Config
 
 from bcm_local.testing import AWS_TEST_ENV, ServerProcess
 
+# The suite's clock: every server a test starts, and every setting loaded from the
+# environment, sees this instant as "now" (ticking from when the server starts), so the
+# suite gives the same results on any day of the year. Tests of other clocks set
+# BCM_LOCAL_NOW themselves (tests/test_clock_edges.py).
+TEST_NOW = "2026-05-27T12:00:00Z"
+os.environ["BCM_LOCAL_NOW"] = TEST_NOW
+
 NO_RETRY = Config(
     retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60
 )

@@ -262,11 +262,13 @@ def test_usage_follows_weekdays_and_the_spike() -> None:
 
 
 def test_current_month_stops_at_now_and_resources_start_on_their_day() -> None:
-    data = dataset("HOURLY")
+    data = dataset("HOURLY")  # NOW is 10:30: the bill runs through the hour under way
     view(data, "f", FOCUS, {"TIME_GRANULARITY": "HOURLY"})
     assert scalar(
         data, "SELECT max(ChargePeriodStart) FROM f WHERE ChargeCategory = 'Usage'"
     ) == datetime(2026, 5, 17, 10)
+    usage_end = "SELECT max(ChargePeriodEnd) FROM f WHERE ChargeCategory = 'Usage'"
+    assert scalar(data, usage_end) == datetime(2026, 5, 17, 11)
     assert scalar(
         data, "SELECT min(ChargePeriodStart) FROM f WHERE ResourceName = 'build-1'"
     ) == datetime(2026, 5, 9)
@@ -469,7 +471,7 @@ def test_emulator_buckets_are_billed() -> None:
     with runtime() as rt:
         s3_backend(rt).put_object_bytes(ACCOUNT, BUCKET, "big.bin", b"x" * 3_000_000)
         con = source.connect()
-        data = source.open_dataset(con, rt.config, ACCOUNT, datetime.now(UTC), "DAILY", runtime=rt)
+        data = source.open_dataset(con, rt.config, ACCOUNT, rt.clock.now(), "DAILY", runtime=rt)
         view(data, "f", FOCUS)
         usage = dict(
             fetch(

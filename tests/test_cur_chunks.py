@@ -31,7 +31,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     env = {
         "BCM_LOCAL_EXPORT_CHUNK_MB": "0.02",
         "BCM_LOCAL_BILLING_SCENARIO": str(scenario),
-        # the closed month is always a full month: as many rows whatever today's date
+        # the closed month is a whole month: thousands of rows whatever the clock
         "BCM_LOCAL_BILLING_BACKFILL_MONTHS": "1",
     }
     with ServerProcess(env=env) as proc:
@@ -54,7 +54,11 @@ def _latest_manifest(t: Tenant, report: str) -> dict[str, object]:
 
 def test_csv_report_is_split_into_numbered_chunks(tenant: Tenant) -> None:
     report = definition(
-        "big", S3Bucket=tenant.bucket, AdditionalArtifacts=["REDSHIFT"], TimeUnit="HOURLY"
+        "big",
+        S3Bucket=tenant.bucket,
+        AdditionalArtifacts=["REDSHIFT"],
+        TimeUnit="HOURLY",
+        AdditionalSchemaElements=["RESOURCES"],  # a line per instance: many chunks' worth
     )
     tenant.cur.put_report_definition(ReportDefinition=report)
     latest = _latest_manifest(tenant, "big")
@@ -102,6 +106,7 @@ def test_zip_chunks_each_hold_one_csv(tenant: Tenant) -> None:
         Compression="ZIP",
         ReportVersioning="OVERWRITE_REPORT",
         TimeUnit="HOURLY",
+        AdditionalSchemaElements=["RESOURCES"],
     )
     tenant.cur.put_report_definition(ReportDefinition=report)
     data = _latest_manifest(tenant, "zipped")["reportKeys"]

@@ -206,6 +206,9 @@ def status(args: argparse.Namespace) -> int:
         f"[bold green]bcm-local {summary['version']}[/] is running at {url} · "
         f"up {_uptime(summary['uptime_seconds'])} · state {state}"
     )
+    clock = summary.get("clock") or {}
+    if clock.get("pinned"):
+        out.print(f"Clock: pinned at {clock['pinned']} (BCM_LOCAL_NOW) · now {clock['now']}")
     services = table("Services", "Service", "State", "Emit mode")
     for name, state in summary["services"].items():
         mode = summary["emit_modes"].get(name, "—")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bcm_local.clock import Clock
 from bcm_local.delivery.scheduler import Scheduler
 from bcm_local.settings import Config
 from bcm_local.store import Store
@@ -22,7 +23,9 @@ T = TypeVar("T")
 class Runtime:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.started_at = time.time()
+        self.clock = Clock(config.now)
+        self.started_at = self.clock.time()
+        self.started_monotonic = time.monotonic()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if config.data_dir:
             self.root = Path(config.data_dir).resolve()
@@ -33,8 +36,13 @@ class Runtime:
             self.root = Path(self._tmp.name)
             self.store = Store(None)
         self.workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bcm-worker")
-        self.scheduler = Scheduler(float(config.daily_interval_seconds))
+        self.scheduler = Scheduler(float(config.daily_interval_seconds), self.clock)
         self.on_close: list[Callable[[], None]] = []
+
+    @property
+    def uptime(self) -> float:
+        """Seconds since the server started (a duration: not the clock's business)."""
+        return round(time.monotonic() - self.started_monotonic, 3)
 
     @property
     def persistent(self) -> bool:
@@ -70,3 +78,7 @@ class Context:
     @property
     def config(self) -> Config:
         return self.runtime.config
+
+    @property
+    def clock(self) -> Clock:
+        return self.runtime.clock

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bcm_local import clock
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -91,6 +93,15 @@ SETTINGS: tuple[Setting, ...] = (
         "builtin",
         "HTTP server: the built-in uvloop+httptools one (fast start-up) or uvicorn.",
         choices=("builtin", "uvicorn"),
+    ),
+    Setting(
+        "BCM_LOCAL_NOW",
+        "",
+        "The emulator's clock: an ISO 8601 date (2026-11-20, midnight UTC) or UTC timestamp "
+        "(2026-11-20T12:00:00Z). It starts there and ticks at real speed: the current billing "
+        "period, how far into it the bill runs, timestamps and S3 LastModified follow it. "
+        "Empty: the machine's clock.",
+        kind=clock.parse,
     ),
     Setting(
         "BCM_LOCAL_DEFAULT_REGION",

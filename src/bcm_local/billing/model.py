@@ -57,15 +57,6 @@ def _line_views(con: Any, period: Period | None) -> None:
     )
 
 
-def cur2_relation(
-    runtime: Any, con: Any, account_id: str, start: datetime, end: datetime, props: dict[str, str]
-) -> str:
-    """Legacy CUR's entry point (see bcm_local.billing.source.cur2_relation)."""
-    from bcm_local.billing.source import cur2_relation as relation
-
-    return relation(runtime, con, account_id, start, end, props)
-
-
 def build(
     con: Any,
     *,
@@ -90,7 +81,8 @@ def build(
     for period in periods:
         ctx = UsageContext(account_id, period.start, period.end, now, scenario, seed, runtime)
         payer = account_directory(ctx)["payer"]
-        found = [line for e in enumerators for line in e.enumerate(ctx)]
+        # an open month with no ended hour yet has no usage, hence no charges either
+        found = [line for e in enumerators if period.active_hours for line in e.enumerate(ctx)]
         zeros = np.zeros(period.active_hours)
         cache: dict[tuple[str, int], Any] = {}
         placed = [

@@ -10,6 +10,10 @@ from bcm_local.billing.synthetic import account_directory
 from bcm_local.billing.usage import UsageContext, UsageLine
 
 
+def _hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
 class S3BucketsEnumerator:
     """Storage (TimedStorage-ByteHrs) and requests (Tier1: PUT/LIST, Tier2: GET) of every
     bucket the account owns, from the bucket's creation on; requests are spread evenly
@@ -30,7 +34,10 @@ class S3BucketsEnumerator:
                 continue
             region = catalog.REGIONS.get(stats.region)
             multiplier = region.multiplier if region else 1.0
-            life = max((ctx.now - created) / timedelta(hours=1), 1.0)
+            # requests spread over the hours the bucket has lived, through the hour under
+            # way as the bill counts them (whole hours, not seconds: the same clock,
+            # settings and requests give the same figures, and they sum to the requests)
+            life = float((_hour(ctx.now) - _hour(created)) // timedelta(hours=1) + 1)
             common = dict(
                 region=stats.region,
                 resource_id=stats.name,

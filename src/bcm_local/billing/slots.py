@@ -78,7 +78,7 @@ def slot_edges(period: Period, granularity: str) -> Any:
     import numpy as np
 
     hours = period.active_hours
-    step = {"HOURLY": 1, "DAILY": 24}.get(granularity, hours)
+    step = {"HOURLY": 1, "DAILY": 24}.get(granularity, max(hours, 1))
     return np.append(np.arange(0, hours, step), hours)
 
 

@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bcm_local.billing import model, tables, views
+from bcm_local.billing import model, tables
 from bcm_local.billing.scenario import Scenario, from_dict, load
 from bcm_local.billing.usage import ResourceUsageEnumerator, entry_point_enumerators
 
@@ -79,49 +79,3 @@ def open_dataset(
         scale=max(1, int(config.billing_scale)),
         runtime=runtime,
     )
-
-
-def cur2_relation(
-    runtime: Any,
-    con: Any,
-    account_id: str,
-    start: datetime,
-    end: datetime,
-    properties: dict[str, str],
-) -> str:
-    """For legacy CUR: a view `cur2_rows` in `con` with the account's CUR 2.0 rows of the
-    billing period [start, end) under `properties`; returns its name."""
-    props = tables.resolve_properties(tables.CUR2, properties)
-    now = min(datetime.now(UTC), end - timedelta(seconds=1))
-    data = open_dataset(
-        con,
-        runtime.config,
-        account_id,
-        now,
-        props["TIME_GRANULARITY"],
-        runtime=runtime,
-        backfill_months=0,
-    )
-    con.execute(f"CREATE OR REPLACE VIEW cur2_rows AS {views.table_sql(data, tables.CUR2, props)}")
-    return "cur2_rows"
-
-
-def prewarm() -> None:
-    """Import the heavy libraries and run one tiny build (first delivery ~0.6 s faster).
-    Meant for a background thread after start-up; costs ~100 MiB of RSS."""
-    from bcm_local import settings
-
-    con = connect()
-    try:
-        data = open_dataset(
-            con,
-            settings.load(env={}),
-            "000000000000",
-            datetime.now(UTC),
-            "DAILY",
-            backfill_months=0,
-        )
-        con.execute(f"SELECT count(*) FROM ({views.table_sql(data, tables.FOCUS_1_2)})").fetchall()
-        import sqlglot  # noqa: F401
-    finally:
-        con.close()

@@ -148,7 +148,8 @@ def recommendations(data: Dataset, props: dict[str, str]) -> str:
 
 
 def _recommendation_rows(data: Dataset) -> list[dict[str, Any]]:
-    last = data.periods[-1].index
+    # the latest month with usage (an open month in its first hour has none yet)
+    last = max((p.index for p in data.periods if p.active_hours), default=-1)
     found = data.con.execute(
         "SELECT DISTINCT account_id::VARCHAR, region::VARCHAR, resource_id::VARCHAR, "
         "usage_type::VARCHAR, instance_type::VARCHAR, pattern::VARCHAR, lp, u, focus_tags "

@@ -3,7 +3,7 @@ and the console's static assets."""
 
 from __future__ import annotations
 
-import time
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -59,13 +59,29 @@ def _execution_states(runtime: Runtime, account: str) -> dict[str, int]:
     return dict(sorted(states.items()))
 
 
+def _clock(runtime: Runtime) -> dict[str, Any]:
+    """The emulator's clock: now, and where it was pinned (None: the machine's clock)."""
+    clock = runtime.clock
+    pinned = clock.pinned.strftime("%Y-%m-%dT%H:%M:%SZ") if clock.pinned else None
+    iso = "%Y-%m-%dT%H:%M:%SZ"
+    scheduler = runtime.scheduler
+    return {
+        "now": clock.now().strftime(iso),
+        "pinned": pinned,
+        "daily_next_run": None
+        if scheduler.next_run is None
+        else datetime.fromtimestamp(scheduler.next_run, UTC).strftime(iso),
+    }
+
+
 def summary(runtime: Runtime, account: str) -> dict[str, Any]:
     config, store = runtime.config, runtime.store
     mine = {name: store.count(ns, f"{account}::") for name, ns in _RECORD_KINDS.items()}
     everyone = {name: store.count(ns) for name, ns in _RECORD_KINDS.items()}
     return {
         "version": __version__,
-        "uptime_seconds": round(time.time() - runtime.started_at, 3),
+        "uptime_seconds": runtime.uptime,
+        "clock": _clock(runtime),
         "persistent": runtime.persistent,
         "data_dir": str(runtime.root) if runtime.persistent else None,
         "services": registry.states(config),

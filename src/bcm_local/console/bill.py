@@ -17,7 +17,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,7 @@ def _build(runtime: Runtime, account: str, now: datetime) -> Bill:
     )
     periods = []
     for period in data.periods:
-        last = period.start + timedelta(hours=period.active_hours - 1)
+        last = period.start + timedelta(hours=max(period.active_hours - 1, 0))
         periods.append((period.label, period.start.date().isoformat(), last.date().isoformat()))
     return Bill(small, periods, now)
 
@@ -123,7 +123,7 @@ def _store(runtime: Runtime, key: tuple[Any, ...], slot: _Slot) -> None:
 def _refresh(runtime: Runtime, account: str, key: tuple[Any, ...]) -> None:
     try:
         with _BUILDING:
-            now = datetime.now(UTC)
+            now = runtime.clock.now()
             _, fresh = _key(runtime, account, now)
             slot = _CACHES.get(runtime, OrderedDict()).get(key)
             if slot is None or slot.fresh != fresh:
@@ -140,7 +140,7 @@ def prefetch(runtime: Runtime, account: str) -> None:
     """Start building the account's bill in a worker if it has none yet (any console page
     calls this, so the bill page usually opens on a bill that is already there)."""
     try:
-        key, _ = _key(runtime, account, datetime.now(UTC))
+        key, _ = _key(runtime, account, runtime.clock.now())
     except OSError:  # a missing scenario file: the bill view reports it
         return
     with _LOCK:
@@ -154,7 +154,7 @@ def bill_for(runtime: Runtime, account: str) -> Bill:
     """The account's bill. Once built, it is answered from the cache; when it is no longer
     current (a new hour, the account's buckets changed) the previous one is answered (its
     `built_at` says when it was computed) while a worker rebuilds it."""
-    now = datetime.now(UTC)
+    now = runtime.clock.now()
     key, fresh = _key(runtime, account, now)
     with _LOCK:
         cache = _CACHES.setdefault(runtime, OrderedDict())

@@ -82,8 +82,17 @@ def _header(view: View, section: str) -> str:
         if view.explicit
         else ""
     )
+    clock = view.runtime.clock
+    pinned = (
+        f'<span class="clock" title="BCM_LOCAL_NOW: the emulator\'s clock started here" '
+        f'data-pinned="{esc(clock.pinned.strftime("%Y-%m-%dT%H:%M:%SZ"))}">'
+        f"clock {esc(clock.now().strftime('%Y-%m-%d %H:%M'))}Z (pinned)</span>"
+        if clock.pinned
+        else ""
+    )
     return (
         f'<header><a class="brand" href="{esc(view.href("/"))}">bcm-local</a><nav>{nav}</nav>'
+        f"{pinned}"
         f'<form class="account" method="get" action="{esc(ROOT + view.path)}">'
         f'<label>Account <input name="account" id="account" value="{esc(view.account)}" '
         f'pattern="[0-9]{{12}}" maxlength="12" list="accounts" required></label>'

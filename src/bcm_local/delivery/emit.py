@@ -12,7 +12,6 @@ import os
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,11 @@ def add_parser(commands: Any) -> None:
     emit.add_argument("--seed", type=int, help="seed of the synthetic bill")
     emit.add_argument("--scale", type=int, help="fleet multiplier")
     emit.add_argument("--account", default="000000000000", help="payer account id")
+    emit.add_argument(
+        "--now",
+        help="the emulator's clock: an ISO 8601 date or UTC timestamp (default: BCM_LOCAL_NOW, "
+        "else the machine's clock)",
+    )
     emit.add_argument(
         "--property",
         action="append",
@@ -58,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         (args.seed, "BILLING_SEED"),
         (args.scale, "BILLING_SCALE"),
         (args.months, "BILLING_BACKFILL_MONTHS"),
+        (args.now, "NOW"),
     ):
         if value is not None:
             env[f"BCM_LOCAL_{name}"] = str(value)
@@ -74,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
 def emit(config: Any, args: argparse.Namespace) -> list[Path]:
     from bcm_local.billing import source, tables, views
+    from bcm_local.clock import Clock
     from bcm_local.delivery import layout
     from bcm_local.delivery.exports import _checked
     from bcm_local.delivery.progress import Progress
@@ -99,7 +105,7 @@ def emit(config: Any, args: argparse.Namespace) -> list[Path]:
     progress: Progress | None = None
     written: list[Path] = []
     try:
-        now = datetime.now(UTC)
+        now = Clock(config.now).now()
         data = source.open_dataset(
             con, config, args.account, now, source.granularity_of(query.table, props)
         )

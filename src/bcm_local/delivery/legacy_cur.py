@@ -8,7 +8,7 @@ when it belongs to another account.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bcm_local.runtime import Runtime
@@ -68,7 +68,7 @@ def _attempt(runtime: Runtime, account_id: str, record: dict[str, Any]) -> dict[
     from bcm_local.delivery import legacy_writer
     from bcm_local.delivery.sink import AccessDeniedError, NoSuchBucketError
 
-    now = datetime.now(UTC)
+    now = runtime.clock.now()
     periods = periods_to_deliver(runtime, record, now)
     outcome: dict[str, Any] = {"lastDelivery": f"{now:%Y%m%dT%H%M%SZ}"}
     try:

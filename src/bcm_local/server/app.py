@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 from bcm_local import __version__
+from bcm_local.clock import machine_time
 from bcm_local.runtime import Context, Runtime
 from bcm_local.server import sigv4, sigv4_chunks
 from bcm_local.server.auth import identify
@@ -135,7 +136,7 @@ class App:
                 request.headers,
                 self.config.credentials,
                 body_hash,
-                time.time(),
+                machine_time(),
                 s3_path,
             )
         except SignatureError as err:
@@ -158,7 +159,7 @@ class App:
                 "version": __version__,
                 "services": registry.states(self.config),
                 "persistent": self.runtime.persistent,
-                "uptime_seconds": round(time.time() - self.runtime.started_at, 3),
+                "uptime_seconds": self.runtime.uptime,
             }
             return _json_ok(body, "Health")
         if path.rstrip("/") == "/_bcm_local/state" and request.method == "GET":

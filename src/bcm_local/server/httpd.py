@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import time
 from collections import deque
 from email.utils import formatdate
 from functools import lru_cache
@@ -22,6 +21,7 @@ from typing import Any, cast
 
 import httptools
 
+from bcm_local.clock import machine_time
 from bcm_local.server.http import Message
 
 log = logging.getLogger("bcm_local")
@@ -96,7 +96,7 @@ class _Cycle:
 
 
 def _date() -> bytes:
-    return _date_of(int(time.time()))
+    return _date_of(int(machine_time()))
 
 
 @lru_cache(maxsize=2)

@@ -7,7 +7,6 @@ A record holds the definition as AWS returns it, the ReportStatus of the last de
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -69,8 +68,7 @@ def normalise(given: dict[str, Any], base: dict[str, Any] | None = None) -> dict
     return merged
 
 
-def new_record(account_id: str, definition: dict[str, Any]) -> dict[str, Any]:
-    created = time.time()
+def new_record(account_id: str, definition: dict[str, Any], created: float) -> dict[str, Any]:
     seed = f"{account_id}/{definition['ReportName']}/{created}".encode()
     return {
         "Definition": definition,

@@ -47,7 +47,7 @@ async def put_report_definition(
                 f"This account already has {limit} reports defined. To define a new report, "
                 "you must delete an existing report.",
             )
-        record = definitions.new_record(ctx.account_id, definition)
+        record = definitions.new_record(ctx.account_id, definition, ctx.clock.time())
         store.put(definitions.NS, definitions.key(ctx.account_id, name), record)
         if Tags:
             tagging.add(store, ctx.account_id, _arn(ctx, name), _pairs(Tags), "tags")

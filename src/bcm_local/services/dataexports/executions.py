@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 import uuid
 from typing import Any
 
@@ -35,13 +34,14 @@ def _key(account_id: str, arn: str, execution_id: str) -> str:
     return f"{exports.key(account_id, arn)}::{execution_id}"
 
 
-def _begin(store: Store, account_id: str, arn: str) -> tuple[str, dict[str, Any], float] | None:
+def _begin(runtime: Runtime, account_id: str, arn: str) -> tuple[str, dict[str, Any], float] | None:
     """A new execution record with a snapshot of the export; None if the export is gone."""
+    store = runtime.store
     with store.transaction():
         record = exports.find(store, account_id, arn)
         if record is None:
             return None
-        execution_id, now = str(uuid.uuid4()), time.time()
+        execution_id, now = str(uuid.uuid4()), runtime.clock.time()
         status = {"StatusCode": "INITIATION_IN_PROCESS", "CreatedAt": now, "LastUpdatedAt": now}
         store.put(
             EXECUTIONS,
@@ -52,17 +52,25 @@ def _begin(store: Store, account_id: str, arn: str) -> tuple[str, dict[str, Any]
 
 
 def _advance(
-    store: Store, account_id: str, arn: str, execution_id: str, code: str, reason: str | None = None
+    runtime: Runtime,
+    account_id: str,
+    arn: str,
+    execution_id: str,
+    code: str,
+    reason: str | None = None,
 ) -> bool:
     """Move the execution to `code`; an end state also updates the export's status.
     False when the execution no longer exists (its export was deleted)."""
     record_key = _key(account_id, arn, execution_id)
-    now = time.time()
+    store, now = runtime.store, runtime.clock.time()
     with store.transaction():
         record = store.get(EXECUTIONS, record_key)
         if record is None:
             return False
         status = record["ExecutionStatus"]
+        # a pinned clock starts again at BCM_LOCAL_NOW after a restart: never before the
+        # execution's own last step (a run recovered at start-up)
+        now = max(now, float(status.get("LastUpdatedAt") or now))
         status.update(StatusCode=code, LastUpdatedAt=now)
         if code not in IN_PROGRESS:
             status["CompletedAt"] = now
@@ -75,11 +83,11 @@ def _advance(
 
 def execute(runtime: Runtime, account_id: str, arn: str) -> str | None:
     """Run the export once (blocking); the execution id, or None if the export is gone."""
-    begun = _begin(runtime.store, account_id, arn)
+    begun = _begin(runtime, account_id, arn)
     if begun is None:
         return None
     execution_id, export, started = begun
-    step = functools.partial(_advance, runtime.store, account_id, arn, execution_id)
+    step = functools.partial(_advance, runtime, account_id, arn, execution_id)
     if not (step("QUERY_QUEUED") and step("QUERY_IN_PROCESS")):
         return execution_id
     if not _query_ok(runtime, export):
@@ -137,21 +145,22 @@ def ensure_daily(runtime: Runtime) -> None:
         runtime.scheduler.register(DAILY_JOB, functools.partial(run_all, runtime))
 
 
-def recover(store: Store) -> int:
+def recover(runtime: Runtime) -> int:
     """Mark executions a crash left in progress as failed; how many there were."""
+    store = runtime.store
     stuck = [
         r for r in store.scan(EXECUTIONS) if r.value["ExecutionStatus"]["StatusCode"] in IN_PROGRESS
     ]
     for record in stuck:
         account_id, _, rest = record.key.partition("::")
         arn, _, execution_id = rest.rpartition("::")
-        _advance(store, account_id, arn, execution_id, "DELIVERY_FAILURE", "INTERNAL_FAILURE")
+        _advance(runtime, account_id, arn, execution_id, "DELIVERY_FAILURE", "INTERNAL_FAILURE")
     return len(stuck)
 
 
 def startup(runtime: Runtime) -> None:
     """Server start: fail interrupted runs; resume the daily schedule of stored exports."""
-    recovered = recover(runtime.store)
+    recovered = recover(runtime)
     if recovered:
         log.warning("marked %d interrupted bcm-data-exports executions as failed", recovered)
     if runtime.config.bcm_data_exports_emit_mode == "daily" and runtime.store.count(EXPORTS):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import json
-import time
 import uuid
 from typing import Any
 
@@ -141,7 +140,7 @@ def create(ctx: Context, export: dict[str, Any], tags: list[tuple[str, str]]) ->
     pairs = tagging.check(tags, "resourceTags")
     name, account, store = body["Name"], ctx.account_id, ctx.store
     arn = new_arn(ctx, name)
-    now = time.time()
+    now = ctx.clock.time()
     status = {"StatusCode": "HEALTHY", "CreatedAt": now, "LastUpdatedAt": now}
     with store.transaction():
         if store.get(NAMES, f"{account}::{name}") is not None:
@@ -182,7 +181,7 @@ def update(ctx: Context, arn: str, export: dict[str, Any]) -> None:
                 f"the query reads {table}.",
             )
         record["Export"] = {"ExportArn": arn, **body}
-        record["Status"]["LastUpdatedAt"] = time.time()
+        record["Status"]["LastUpdatedAt"] = ctx.clock.time()
         store.put(EXPORTS, key(account, arn), record)
 
 

@@ -256,9 +256,13 @@ class S3Backend:
             ).fetchall()
         return [Bucket(*row) for row in rows]
 
+    def _now(self) -> float:
+        """The emulator's clock, to the millisecond (S3 creation and LastModified times)."""
+        return round(self.runtime.clock.time(), 3)
+
     def insert_bucket(self, account_id: str, name: str, region: str) -> Bucket | None:
         """The new bucket, or None when the name is taken (by anyone)."""
-        bucket = Bucket(name, account_id, region, round(time.time(), 3))
+        bucket = Bucket(name, account_id, region, self._now())
         with self.store.transaction() as db:
             cur = db.execute(
                 "INSERT OR IGNORE INTO s3_buckets(name, account, region, created) "
@@ -319,7 +323,7 @@ class S3Backend:
     def commit(self, meta: ObjectMeta, temp: Path) -> ObjectMeta:
         """Install `temp` as the object's bytes and commit its row (blocking: fsync)."""
         blob_id = self.blobs.install(temp)
-        return self._upsert(replace(meta, blob=blob_id, modified=round(time.time(), 3)))
+        return self._upsert(replace(meta, blob=blob_id, modified=self._now()))
 
     def _upsert(self, meta: ObjectMeta) -> ObjectMeta:
         try:
@@ -352,7 +356,7 @@ class S3Backend:
     def copy(self, source: ObjectMeta, target: ObjectMeta) -> ObjectMeta:
         """Commit `target` with the bytes of `source` (blocking)."""
         blob_id = self.blobs.link_copy(source.blob)
-        return self._upsert(replace(target, blob=blob_id, modified=round(time.time(), 3)))
+        return self._upsert(replace(target, blob=blob_id, modified=self._now()))
 
     def remove_object(self, bucket: str, key: str) -> bool:
         with self.store.transaction() as db:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -126,7 +125,7 @@ def create_multipart_upload(
             "INSERT INTO s3_uploads(upload_id, bucket, key, account, initiated, content_type, "
             "metadata, headers, algorithm, checksum_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                upload_id, Bucket, key, ctx.account_id, round(time.time(), 3),
+                upload_id, Bucket, key, ctx.account_id, round(ctx.clock.time(), 3),
                 ContentType or DEFAULT_CONTENT_TYPE, json.dumps(Metadata or {}),
                 json.dumps(stored_headers(members)), algorithm, checksum_type,
             ),
@@ -169,7 +168,7 @@ def _save_part(ctx: Context, upload: Upload, part: Part, temp: Path) -> Part:
                 "modified, blob) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     upload.upload_id, part.number, part.size, part.etag,
-                    json.dumps(part.checksums), round(time.time(), 3), blob,
+                    json.dumps(part.checksums), round(ctx.clock.time(), 3), blob,
                 ),
             )  # fmt: skip
     except BaseException:
@@ -254,5 +253,5 @@ async def upload_part_copy(
     sums = {a: checksums.b64(h.digest()) for a, h in writer.hashers.items()}
     part = Part(PartNumber, writer.size, f'"{writer.md5.hexdigest()}"', sums)
     await ctx.runtime.run_blocking(_save_part, ctx, upload, part, temp)
-    result = {"ETag": part.etag, "LastModified": time.time()}
+    result = {"ETag": part.etag, "LastModified": ctx.clock.time()}
     return {"CopyPartResult": {**result, **_part_checksums(upload, sums)}}
