@@ -37,6 +37,7 @@ class _Delivery:
     paths: Paths
     sink: ObjectSink
     scratch: Path
+    now: datetime  # the delivery's moment (the emulator's clock)
     con: Any = None
     source: str = ""  # the DuckDB view with this period's CUR 2.0 rows
 
@@ -77,6 +78,7 @@ def write_report(
             Paths(definition, s, e, str(uuid.uuid4())),
             sink,
             scratch,
+            now,
         )
         for s, e in periods
     ]
@@ -128,7 +130,8 @@ def _write_data(job: _Delivery) -> tuple[list[LegacyColumn], list[str]]:
     for number, local in enumerate(_copy(job, columns), 1):
         key = job.paths.data_key(number)
         if key.endswith(".zip"):
-            local = _zipped(local, job.scratch / f"zip-{number}", key.rpartition("/")[2])
+            name = key.rpartition("/")[2]
+            local = _zipped(local, job.scratch / f"zip-{number}", name, job.now)
         job.put_file(key, local, content_type)
         data_keys.append(key)
     return columns, data_keys
@@ -171,12 +174,20 @@ def _copy(job: _Delivery, columns: list[LegacyColumn]) -> list[Path]:
     )
 
 
-def _zipped(src: Path, folder: Path, name: str) -> Path:
-    """`<report>-N.csv.zip` holding `<report>-N.csv`."""
+def _zipped(src: Path, folder: Path, name: str, now: datetime) -> Path:
+    """`<report>-N.csv.zip` holding `<report>-N.csv`, dated at the delivery's hour (not the
+    scratch file's time: the same clock gives the same bytes)."""
     folder.mkdir(parents=True, exist_ok=True)
     archive = folder / name
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.write(src, arcname=name.removesuffix(".zip"))
+    entry = zipfile.ZipInfo(name.removesuffix(".zip"), (*now.timetuple()[:4], 0, 0))
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.file_size = src.stat().st_size  # lets zipfile choose ZIP64 for a large chunk
+    with (
+        zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf,
+        open(src, "rb") as data,
+        zf.open(entry, "w") as out,
+    ):
+        shutil.copyfileobj(data, out, 1 << 20)
     src.unlink()
     return archive
 
