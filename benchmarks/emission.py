@@ -77,7 +77,7 @@ def _ours(kind: str, rows: int, out: Path) -> float:
     from datetime import datetime
 
     from bcm_local import settings
-    from bcm_local.billing import source, views
+    from bcm_local.billing import bill, tables
     from bcm_local.delivery.runs import writer as run_writer  # noqa: F401  (imported: not timed)
     from bcm_local.delivery.sql import check_columns, duckdb_sql, outputs, parse
     from bcm_local.delivery.writer import write
@@ -91,14 +91,12 @@ def _ours(kind: str, rows: int, out: Path) -> float:
 
     def emit(scale: int, target: Path, materialized: bool = False) -> float:
         config = settings.load(env={"BCM_LOCAL_BILLING_SCALE": str(scale)})
-        con = source.connect(out.parent)
+        con = bill.connect(out.parent)
         start = time.perf_counter()
-        data = source.open_dataset(
-            con, config, "000000000000", datetime.fromisoformat(NOW), "HOURLY"
-        )
+        data = bill.open_dataset(con, config, "000000000000", datetime.fromisoformat(NOW), "HOURLY")
         query = parse(f"SELECT * FROM {table}")
         columns = check_columns(query, props)
-        sql = duckdb_sql(query, columns, views.table_sql(data, table, props), data)
+        sql = duckdb_sql(query, columns, tables.table_sql(data, table, props), data)
         if materialized:  # the ceiling: the same rows already in a DuckDB table
             con.execute(f"CREATE TABLE ready AS {sql}")
             sql = "SELECT * FROM ready"

@@ -14,9 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bcm_local import settings
-from bcm_local.billing import source, tables, views
-from bcm_local.billing.model import Dataset
-from bcm_local.billing.types import arrow_type
+from bcm_local.billing import bill, tables
+from bcm_local.billing.model.build import Dataset
+from bcm_local.billing.tables.types import arrow_type
 from bcm_local.delivery.exports import deliver_export
 from bcm_local.runtime import Runtime
 from bcm_local.services.s3.backend import s3_backend
@@ -90,13 +90,13 @@ def expected_schema(table: str, props: dict[str, str] | None = None) -> pa.Schem
 
 def dataset(granularity: str = "DAILY", now: datetime = NOW, **env: str) -> Dataset:
     """The model alone (no S3): a DuckDB connection with the bill built in it."""
-    con = source.connect()
-    return source.open_dataset(con, settings.load(env=env), ACCOUNT, now, granularity)
+    con = bill.connect()
+    return bill.open_dataset(con, settings.load(env=env), ACCOUNT, now, granularity)
 
 
 def view(data: Dataset, name: str, table: str, props: dict[str, str] | None = None) -> str:
     """Create view `name` over the table's rows; returns the name."""
-    data.con.execute(f"CREATE OR REPLACE VIEW {name} AS {views.table_sql(data, table, props)}")
+    data.con.execute(f"CREATE OR REPLACE VIEW {name} AS {tables.table_sql(data, table, props)}")
     return name
 
 

@@ -9,7 +9,7 @@ import pytest
 from billing_support import dataset, fetch, scalar, view
 
 from bcm_local.billing import tables
-from bcm_local.billing.model import Dataset
+from bcm_local.billing.model.build import Dataset
 
 SERVICE_CATEGORIES = {
     "AI and Machine Learning",

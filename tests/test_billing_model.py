@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from billing_support import ACCOUNT, NOW, dataset, fetch, scalar, view
 
-from bcm_local.billing import source, tables
-from bcm_local.billing.default_scenario import DEFAULT_SCENARIO
-from bcm_local.billing.scenario import ScenarioError, from_dict, load
-from bcm_local.billing.usage import ResourceUsageEnumerator, UsageContext, UsageLine
+from bcm_local.billing import bill, tables
+from bcm_local.billing.scenario.default import DEFAULT_SCENARIO
+from bcm_local.billing.scenario.definition import ScenarioError, from_dict, load
+from bcm_local.billing.usage.lines import ResourceUsageEnumerator, UsageContext, UsageLine
 from bcm_local.settings import load as load_settings
 
 CUR, FOCUS, FOCUS10 = tables.CUR2, tables.FOCUS_1_2, tables.FOCUS_1_0
@@ -455,7 +455,7 @@ def test_third_party_enumerators_come_from_entry_points(
         "[bcm_local.enumerators]\nfixed = test_billing_model:_Fixed\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert [e.name for e in source.enumerators()][-1] == "fixed"
+    assert [e.name for e in bill.enumerators()][-1] == "fixed"
     data = dataset()
     view(data, "f", FOCUS)
     assert scalar(
@@ -470,8 +470,8 @@ def test_emulator_buckets_are_billed() -> None:
 
     with runtime() as rt:
         s3_backend(rt).put_object_bytes(ACCOUNT, BUCKET, "big.bin", b"x" * 3_000_000)
-        con = source.connect()
-        data = source.open_dataset(con, rt.config, ACCOUNT, rt.clock.now(), "DAILY", runtime=rt)
+        con = bill.connect()
+        data = bill.open_dataset(con, rt.config, ACCOUNT, rt.clock.now(), "DAILY", runtime=rt)
         view(data, "f", FOCUS)
         usage = dict(
             fetch(

@@ -21,8 +21,8 @@ from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from bcm_local import settings
-from bcm_local.billing import source, tables, views
-from bcm_local.billing.model import Dataset
+from bcm_local.billing import bill, tables
+from bcm_local.billing.model.build import Dataset
 from bcm_local.delivery.runs import thrift as t
 from bcm_local.delivery.runs.columns import LineColumns, line_column, place
 from bcm_local.delivery.runs.maps import map_chunks, map_column
@@ -44,15 +44,15 @@ FULL = {
 def data() -> Iterator[Dataset]:
     """Two billing periods of hourly rows, enough of them for the run writer."""
     env = {"BCM_LOCAL_BILLING_SCALE": "3", "BCM_LOCAL_BILLING_BACKFILL_MONTHS": "1"}
-    connection = source.connect()
-    yield source.open_dataset(connection, settings.load(env=env), ACCOUNT, NOW, "HOURLY")
+    connection = bill.connect()
+    yield bill.open_dataset(connection, settings.load(env=env), ACCOUNT, NOW, "HOURLY")
     connection.close()
 
 
 def _export(data: Dataset, statement: str, props: dict[str, str]) -> tuple[Any, list[Any]]:
     query = parse(statement)
     columns = check_columns(query, props)
-    sql = duckdb_sql(query, columns, views.table_sql(data, query.table, props), data)
+    sql = duckdb_sql(query, columns, tables.table_sql(data, query.table, props), data)
     return sql, outputs(query, columns)
 
 
@@ -165,10 +165,10 @@ def test_any_projection_writes_what_copy_writes(data: Dataset, query: st.DataObj
 
 def test_daily_rows_are_written_as_copy_writes_them(tmp_path: Path) -> None:
     """Daily rows weight each line's slot by the hours it was active in the day."""
-    connection = source.connect()
+    connection = bill.connect()
     try:
         env = {"BCM_LOCAL_BILLING_SCALE": "100"}
-        data = source.open_dataset(connection, settings.load(env=env), ACCOUNT, NOW, "DAILY")
+        data = bill.open_dataset(connection, settings.load(env=env), ACCOUNT, NOW, "DAILY")
         daily = {"TIME_GRANULARITY": "DAILY"}
         for table, props in ((CUR, {**daily, "INCLUDE_RESOURCES": "TRUE"}), (FOCUS, daily)):
             sql, outs = _export(data, f"SELECT * FROM {table}", props)
@@ -219,12 +219,12 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     contents = []
     for run in range(2):
         env = {"BCM_LOCAL_BILLING_SCALE": "6"}
-        connection = source.connect()
+        connection = bill.connect()
         try:
-            data = source.open_dataset(connection, settings.load(env=env), ACCOUNT, NOW, "HOURLY")
+            data = bill.open_dataset(connection, settings.load(env=env), ACCOUNT, NOW, "HOURLY")
             query = parse(f"SELECT * FROM {CUR}")
             columns = check_columns(query, HOURLY)
-            sql = duckdb_sql(query, columns, views.table_sql(data, CUR, HOURLY), data)
+            sql = duckdb_sql(query, columns, tables.table_sql(data, CUR, HOURLY), data)
             path = tmp_path / f"run-{run}.parquet"
             write(connection, sql, outputs(query, columns), PARQUET, path)
             assert _by_runs(path, "line_item_product_code")
@@ -235,12 +235,12 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
 
 
 def test_small_exports_are_copied(tmp_path: Path) -> None:
-    connection = source.connect()
+    connection = bill.connect()
     try:
-        data = source.open_dataset(connection, settings.load(env={}), ACCOUNT, NOW, "HOURLY")
+        data = bill.open_dataset(connection, settings.load(env={}), ACCOUNT, NOW, "HOURLY")
         query = parse(f"SELECT * FROM {CUR}")
         columns = check_columns(query, HOURLY)
-        sql = duckdb_sql(query, columns, views.table_sql(data, CUR, HOURLY), data)
+        sql = duckdb_sql(query, columns, tables.table_sql(data, CUR, HOURLY), data)
         (path,) = write(connection, sql, outputs(query, columns), PARQUET, tmp_path / "x.parquet")
         assert pq.ParquetFile(path).metadata.num_rows < MIN_ROWS
         assert not _by_runs(path, "line_item_product_code")

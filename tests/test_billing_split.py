@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 from billing_support import dataset, fetch, view
 
-from bcm_local.billing.lines import cur_tag_key
-from bcm_local.billing.scenario import ScenarioError, from_dict
+from bcm_local.billing.model.columns import cur_tag_key
+from bcm_local.billing.scenario.definition import ScenarioError, from_dict
 from bcm_local.testing import ServerProcess
 from tests.cur_support import definition, reports
 from tests.dataexports_support import spec

@@ -24,7 +24,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from bcm_local.billing.periods import add_months, month_start
+from bcm_local.billing.scenario.periods import add_months, month_start
 from bcm_local.testing import ServerProcess
 from tests.conftest import make_client
 from tests.cur_support import csv_frame, definition, keys

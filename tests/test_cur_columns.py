@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bcm_local.billing import tables
-from bcm_local.billing.types import is_map
+from bcm_local.billing.tables.types import is_map
 from bcm_local.delivery.legacy_columns import (
     NOT_IN_LEGACY,
     legacy_columns,

@@ -93,16 +93,16 @@ def test_the_hourly_export_is_large_enough_for_the_run_writer() -> None:
     from datetime import datetime
 
     from bcm_local import settings
-    from bcm_local.billing import source, tables, views
+    from bcm_local.billing import bill, tables
 
-    con = source.connect()
+    con = bill.connect()
     try:
         env = {"BCM_LOCAL_BILLING_SCALE": "3", "BCM_LOCAL_BILLING_BACKFILL_MONTHS": "1"}
         now = datetime.fromisoformat(CLOCK.replace("Z", "+00:00"))
         props = {"TIME_GRANULARITY": "HOURLY", "INCLUDE_RESOURCES": "TRUE"}
-        data = source.open_dataset(con, settings.load(env=env), "000000000000", now, "HOURLY")
+        data = bill.open_dataset(con, settings.load(env=env), "000000000000", now, "HOURLY")
         data.focus(data.periods[-1])
-        sql = views.table_sql(data, tables.CUR2, props)
+        sql = tables.table_sql(data, tables.CUR2, props)
         (count,) = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()
     finally:
         con.close()

@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as err:
         print(f"bcm-local: {err}", file=sys.stderr)
         return 2
-    from bcm_local.scenario_check import scenario_problem
+    from bcm_local.billing.scenario.files import scenario_problem
 
     problem = scenario_problem(str(config.billing_scenario))
     if problem:

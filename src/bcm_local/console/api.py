@@ -105,7 +105,7 @@ def summary(runtime: Runtime, account: str) -> dict[str, Any]:
 
 
 def _billing(config: Any) -> dict[str, Any]:
-    from bcm_local.scenario_check import scenario_problem
+    from bcm_local.billing.scenario.files import scenario_problem
 
     path = str(config.billing_scenario)
     return {

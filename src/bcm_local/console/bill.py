@@ -1,7 +1,7 @@
 """The bill view: the account's synthetic bill, the same one its exports deliver, summed by
 service, account and day.
 
-The bill is built by `billing.source.open_dataset` (the entry point export delivery uses)
+The bill is built by `billing.bill.open_dataset` (the entry point export delivery uses)
 and projected through the FOCUS 1.2 view with its default properties, so a FOCUS export of
 the same moment sums to the same figures. Built once per (account, scenario, seed,
 backfill, scale, hour, state of the account's buckets) and kept as a small aggregate in
@@ -84,12 +84,12 @@ def _key(runtime: Runtime, account: str, now: datetime) -> tuple[tuple[Any, ...]
 def _build(runtime: Runtime, account: str, now: datetime) -> Bill:
     import duckdb
 
-    from bcm_local.billing import source, tables, views
+    from bcm_local.billing import bill, tables
 
-    con = source.connect()
+    con = bill.connect()
     try:
-        data = source.open_dataset(con, runtime.config, account, now, "DAILY", runtime=runtime)
-        focus = views.table_sql(data, tables.FOCUS_1_2)
+        data = bill.open_dataset(con, runtime.config, account, now, "DAILY", runtime=runtime)
+        focus = tables.table_sql(data, tables.FOCUS_1_2)
         result = con.execute(_AGGREGATE.format(focus=focus))
         # DuckDB 1.x: fetch_arrow_table; 2.x: to_arrow_table
         rows = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
@@ -260,7 +260,7 @@ def _series(
 
 
 def bill_json(view: View) -> Response:
-    from bcm_local.billing.scenario import ScenarioError
+    from bcm_local.billing.scenario.definition import ScenarioError
 
     try:
         bill = bill_for(view.runtime, view.account)

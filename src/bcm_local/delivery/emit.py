@@ -52,7 +52,7 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bcm_local import settings
-    from bcm_local.billing.scenario import ScenarioError
+    from bcm_local.billing.scenario.definition import ScenarioError
     from bcm_local.billing.tables import TableError
     from bcm_local.delivery.sql import QueryError
 
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def emit(config: Any, args: argparse.Namespace) -> list[Path]:
-    from bcm_local.billing import source, tables, views
+    from bcm_local.billing import bill, tables
     from bcm_local.clock import Clock
     from bcm_local.delivery import layout
     from bcm_local.delivery.exports import _checked
@@ -99,17 +99,17 @@ def emit(config: Any, args: argparse.Namespace) -> list[Path]:
     out = Path(args.out)
     work = out / f".emit-{uuid.uuid4().hex}"
     work.mkdir(parents=True)
-    con = source.connect(work)
+    con = bill.connect(work)
     live = sys.stderr.isatty()
     show = live if args.progress is None else bool(args.progress)
     progress: Progress | None = None
     written: list[Path] = []
     try:
         now = Clock(config.now).now()
-        data = source.open_dataset(
-            con, config, args.account, now, source.granularity_of(query.table, props)
+        data = bill.open_dataset(
+            con, config, args.account, now, bill.granularity_of(query.table, props)
         )
-        sql = duckdb_sql(query, columns, views.table_sql(data, query.table, props), data)
+        sql = duckdb_sql(query, columns, tables.table_sql(data, query.table, props), data)
         outs = outputs(query, columns)
         execution = uuid.uuid4().hex
         chunk = chunk_bytes(config)

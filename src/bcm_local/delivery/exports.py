@@ -129,24 +129,24 @@ class _Job:
         self.written: list[str] = []
 
     def run(self, query: Query, columns: list[tables.Column]) -> list[str]:
-        from bcm_local.billing import source, views
+        from bcm_local.billing import bill
         from bcm_local.delivery.sql import duckdb_sql, outputs
 
         props = tables.resolve_properties(
             query.table,
             (self.export["DataQuery"].get("TableConfigurations") or {}).get(query.table),
         )
-        con = source.connect(self.work)
+        con = bill.connect(self.work)
         try:
-            data = source.open_dataset(
+            data = bill.open_dataset(
                 con,
                 self.runtime.config,
                 self.account_id,
                 self.moment,
-                source.granularity_of(query.table, props),
+                bill.granularity_of(query.table, props),
                 runtime=self.runtime,
             )
-            sql = duckdb_sql(query, columns, views.table_sql(data, query.table, props), data)
+            sql = duckdb_sql(query, columns, tables.table_sql(data, query.table, props), data)
             outs = outputs(query, columns)
             if self.runtime.config.export_layout == "aws":
                 for period in data.periods:

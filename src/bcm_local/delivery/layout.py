@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bcm_local.billing.periods import Period
+from bcm_local.billing.scenario.periods import Period
 from bcm_local.delivery.sql import Output
 from bcm_local.delivery.writer import CSV, extension
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bcm_local.billing.types import DOUBLE, TIMESTAMP, TIMESTAMP_MS
+from bcm_local.billing.tables.types import DOUBLE, TIMESTAMP, TIMESTAMP_MS
 from bcm_local.delivery.legacy_columns import LegacyColumn, snake
 from bcm_local.delivery.legacy_paths import Paths
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bcm_local.billing.types import DOUBLE, TIMESTAMP, TIMESTAMP_MS, is_map
+from bcm_local.billing.tables.types import DOUBLE, TIMESTAMP, TIMESTAMP_MS, is_map
 
 # CUR 2.0 prefix -> legacy category, in legacy CUR's column order
 CATEGORIES = (

@@ -49,7 +49,7 @@ def periods_to_deliver(
     """The current month, after the closed months the model backfills
     (BCM_LOCAL_BILLING_BACKFILL_MONTHS). With RefreshClosedReports false a closed month is
     delivered once and then left alone, as AWS leaves a finalized report."""
-    from bcm_local.billing.periods import add_months, month_start
+    from bcm_local.billing.scenario.periods import add_months, month_start
 
     current = month_start(now)
     back = max(0, int(runtime.config.billing_backfill_months))

@@ -51,12 +51,12 @@ def cur2_rows(
     The bill is built once, as a CUR 2.0 export delivered at `now` builds it (the current
     month to date, closed months back to the earliest asked for), so every month agrees
     with that export, invoice ids of closed months included."""
-    from bcm_local.billing import source, views
-    from bcm_local.billing.periods import month_start
+    from bcm_local.billing import bill
+    from bcm_local.billing.scenario.periods import month_start
 
     current = month_start(now)
     back = max((current.year - s.year) * 12 + current.month - s.month for s in starts)
-    data = source.open_dataset(
+    data = bill.open_dataset(
         con,
         runtime.config,
         account_id,
@@ -65,7 +65,7 @@ def cur2_rows(
         runtime=runtime,
         backfill_months=back,
     )
-    con.execute(f"CREATE VIEW cur2_all AS {views.table_sql(data, tables.CUR2, properties)}")
+    con.execute(f"CREATE VIEW cur2_all AS {tables.table_sql(data, tables.CUR2, properties)}")
     names = []
     for n, start in enumerate(starts):
         con.execute(

@@ -61,7 +61,7 @@ def write_report(
     Raises the sink's NoSuchBucketError / AccessDeniedError before writing anything when
     the bucket is missing or belongs to another account.
     """
-    from bcm_local.billing.source import connect
+    from bcm_local.billing.bill import connect
     from bcm_local.delivery.sink import open_sink
 
     definition = record["Definition"]
@@ -147,7 +147,7 @@ def _map_keys(con: Any, source: str, column: str) -> list[str]:
 def _copy(job: _Delivery, columns: list[LegacyColumn]) -> list[Path]:
     """The renamed rows in the report's format, chunked as Data Exports chunk; returns the
     local files in order."""
-    from bcm_local.billing.types import STRING, TIMESTAMP, TIMESTAMP_MS
+    from bcm_local.billing.tables.types import STRING, TIMESTAMP, TIMESTAMP_MS
     from bcm_local.delivery.sql import Output
     from bcm_local.delivery.writer import CSV, PARQUET, chunk_bytes, write
 

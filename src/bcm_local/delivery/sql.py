@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bcm_local.billing import tables
-from bcm_local.billing.types import duck_type, is_map, map_value_type
+from bcm_local.billing.tables.types import duck_type, is_map, map_value_type
 
 if TYPE_CHECKING:
-    from bcm_local.billing.model import Dataset
+    from bcm_local.billing.model.build import Dataset
 
 INVALID = "Invalid QueryStatement"
 MAX_LENGTH = 36_000
@@ -295,7 +295,7 @@ class _Selected(NamedTuple):
 
 
 def _run_plan(selected: list[_Selected], source_sql: str, granularity: str) -> RunPlan | None:
-    from bcm_local.billing.views import LINES, PART, TableSQL
+    from bcm_local.billing.tables.sql import LINES, PART, TableSQL
 
     if not isinstance(source_sql, TableSQL):
         return None

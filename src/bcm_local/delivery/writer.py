@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bcm_local.billing.types import TIMESTAMP, TIMESTAMP_MS, is_map
+from bcm_local.billing.tables.types import TIMESTAMP, TIMESTAMP_MS, is_map
 from bcm_local.delivery.sql import Output
 
 PARQUET = "PARQUET"

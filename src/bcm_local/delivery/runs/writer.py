@@ -32,7 +32,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from bcm_local.billing import slots
+from bcm_local.billing.model import slots
 from bcm_local.delivery.runs import thrift as t
 from bcm_local.delivery.runs.columns import LineColumn, LineColumns, line_column, place
 from bcm_local.delivery.runs.maps import MapColumn, map_chunks, map_column

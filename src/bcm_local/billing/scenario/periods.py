@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bcm_local.billing import ids
+from bcm_local.billing.scenario import ids
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from bcm_local.billing import catalog, ids
-from bcm_local.billing.scenario import Resource
-from bcm_local.billing.usage import UsageLine
+from bcm_local.billing import catalog
+from bcm_local.billing.scenario import ids
+from bcm_local.billing.scenario.definition import Resource
+from bcm_local.billing.usage.lines import UsageLine
 
 CPU_WEIGHT, MEMORY_WEIGHT = 9.0, 1.0
 KINDS = ("ecs", "eks")

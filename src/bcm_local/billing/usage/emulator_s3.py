@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from bcm_local.billing import catalog
-from bcm_local.billing.synthetic import account_directory
-from bcm_local.billing.usage import UsageContext, UsageLine
+from bcm_local.billing.usage.lines import UsageContext, UsageLine, account_directory
 
 
 def _hour(moment: datetime) -> datetime:

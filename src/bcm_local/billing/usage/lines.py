@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from bcm_local.billing.scenario import ids
+
 if TYPE_CHECKING:
-    from bcm_local.billing.scenario import Scenario
+    from bcm_local.billing.scenario.definition import Scenario
     from bcm_local.runtime import Runtime
 
 PATTERNS = ("flat", "web", "batch", "business", "growth", "serverless", "once")
@@ -106,4 +108,13 @@ def entry_point_enumerators() -> list[ResourceUsageEnumerator]:
         if not isinstance(instance, ResourceUsageEnumerator):
             raise TypeError(f"entry point {ep.name!r} is not a ResourceUsageEnumerator")
         found.append(instance)
+    return found
+
+
+def account_directory(ctx: UsageContext) -> dict[str, tuple[str, str]]:
+    """Account key -> (account id, account name); the payer is the calling account."""
+    sc = ctx.scenario
+    found = {"payer": (ctx.account_id, sc.payer_name)}
+    for acct in sc.accounts:
+        found[acct.key] = (acct.id or ids.number(12, ctx.account_id, acct.key), acct.name)
     return found

@@ -1,6 +1,6 @@
 """Builds one bill in DuckDB: `lines` (one row per metered series, string columns as
 ENUMs so the Parquet writer copies dictionaries instead of hashing strings) and `pat`
-(per pattern, its time slots; see billing/slots.py). Rows are never built in Python: the
+(per pattern, its time slots; see billing/model/slots.py). Rows are never built in Python: the
 `li` view expands each line over its slots, and every table is a projection of `li`.
 The split cost allocation records of container tasks live apart (`split_lines`,
 `li_split`): only CUR 2.0 with INCLUDE_SPLIT_COST_ALLOCATION_DATA reads them.
@@ -13,12 +13,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bcm_local.billing import lines, patterns, slots
-from bcm_local.billing.derived import Placed, finalize
-from bcm_local.billing.periods import Period, billing_periods
-from bcm_local.billing.scenario import Scenario
-from bcm_local.billing.synthetic import account_directory
-from bcm_local.billing.usage import ResourceUsageEnumerator, UsageContext, UsageLine
+from bcm_local.billing.charges import Placed, finalize
+from bcm_local.billing.model import columns as lines
+from bcm_local.billing.model import slots
+from bcm_local.billing.scenario import shapes as patterns
+from bcm_local.billing.scenario.definition import Scenario
+from bcm_local.billing.scenario.periods import Period, billing_periods
+from bcm_local.billing.usage.lines import (
+    ResourceUsageEnumerator,
+    UsageContext,
+    UsageLine,
+    account_directory,
+)
 
 
 @dataclass

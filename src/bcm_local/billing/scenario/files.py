@@ -1,12 +1,34 @@
-"""A scenario file's problem as one line that names the file's line: for `bcm-local serve`
-(which refuses to start on a bad scenario) and `bcm-local status` (through the summary)."""
+"""Reading scenario files: `scenario_of` (the file's scenario, cached until it changes, or
+the default) and `scenario_problem`, a bad file's problem as one line that names the
+file's line, for `bcm-local serve` (which refuses to start on a bad scenario) and
+`bcm-local status` (through the summary)."""
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 from pathlib import Path
 from typing import Any
+
+from bcm_local.billing.scenario.definition import Scenario, ScenarioError, from_dict, load
+
+_CACHE: dict[tuple[str, float], Scenario] = {}
+_LOCK = threading.Lock()
+
+
+def scenario_of(path: str) -> Scenario:
+    """The scenario file's content (cached until the file changes), or the default."""
+    key = (path, Path(path).stat().st_mtime) if path else ("", 0.0)
+    with _LOCK:
+        if key not in _CACHE:
+            if path:
+                _CACHE[key] = load(path)
+            else:
+                from bcm_local.billing.scenario.default import DEFAULT_SCENARIO
+
+                _CACHE[key] = from_dict(DEFAULT_SCENARIO)
+        return _CACHE[key]
 
 
 def scenario_problem(path: str) -> str | None:
@@ -14,9 +36,6 @@ def scenario_problem(path: str) -> str | None:
     it is fine (or empty: the built-in scenario)."""
     if not path:
         return None
-    from bcm_local.billing.scenario import ScenarioError
-    from bcm_local.billing.source import scenario_of
-
     try:
         scenario_of(path)
     except OSError as err:

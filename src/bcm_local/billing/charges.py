@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bcm_local.billing import catalog
-from bcm_local.billing.periods import Period
-from bcm_local.billing.scenario import Scenario
-from bcm_local.billing.usage import UsageLine
+from bcm_local.billing.scenario.definition import Scenario
+from bcm_local.billing.scenario.periods import Period
+from bcm_local.billing.usage.lines import UsageLine
 
 
 @dataclass

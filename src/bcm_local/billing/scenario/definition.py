@@ -16,7 +16,7 @@ Format (every key optional except where noted)::
         type: m5.large                    # instance/volume/db type or storage class
         size_gb: 0                        # storage kinds
         per_hour: 0                       # volume kinds: requests, GB, tokens (thousands)...
-        pattern: autoscale                # see patterns.PATTERN_IDS
+        pattern: autoscale                # see scenario/shapes.py PATTERN_IDS
         name: web                         # Name tag / resource name prefix
         os: Linux                         # ec2: Linux | Windows
         tags: {team: storefront}
@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from bcm_local.billing import catalog
-from bcm_local.billing.patterns import PATTERN_IDS, Shape
+from bcm_local.billing.scenario.shapes import PATTERN_IDS, Shape
 
 KINDS = [
     "ec2",

@@ -6,9 +6,11 @@ import re
 from collections import Counter
 from typing import Any
 
-from bcm_local.billing import catalog, containers, ids
-from bcm_local.billing.derived import Placed
-from bcm_local.billing.periods import Period
+from bcm_local.billing import catalog
+from bcm_local.billing.charges import Placed
+from bcm_local.billing.scenario import ids
+from bcm_local.billing.scenario.periods import Period
+from bcm_local.billing.usage import containers
 
 # product attributes with columns of their own (the others go to product_map)
 _PRODUCT_COLUMNS = (

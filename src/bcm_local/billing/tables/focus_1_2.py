@@ -1,10 +1,31 @@
-"""FOCUS_1_2_AWS (60 columns) and FOCUS_1_0_AWS (48 columns): name, AWS type, description.
+"""FOCUS_1_2_AWS (60 columns): its columns, its table property and its SELECT over the model.
 
-Types follow AWS's table dictionary: FOCUS 1.2 dates are `timestamp_milliseconds`, FOCUS 1.0
-dates `timestamp`; costs, prices and quantities `double`; Tags and the `x_` maps are maps.
+Types follow AWS's table dictionary: FOCUS 1.2 dates are `timestamp_milliseconds` (FOCUS
+1.0's `timestamp`); costs, prices and quantities `double`; Tags and the `x_` maps are maps.
+Rows are CUR 2.0's rows without the SavingsPlanNegation twins: covered usage is billed at 0
+instead, so the FOCUS BilledCost total equals CUR's net unblended cost total. FOCUS 1.0
+(focus_1_0.py) shares the descriptions and the expressions.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bcm_local.billing.tables.schema import Table, columns_of, granularity
+from bcm_local.billing.tables.sql import (
+    AMORTIZED,
+    ROWS,
+    USAGE_TYPES,
+    Source,
+    const,
+    discount_expr,
+    select_list,
+)
+
+if TYPE_CHECKING:
+    from bcm_local.billing.model.build import Dataset
+
+NAME = "FOCUS_1_2_AWS"
 
 s, d = "string", "double"
 ms, md = "map<string,string>", "map<string,double>"
@@ -100,7 +121,7 @@ _TYPES: dict[str, str] = {
 
 _DATES = ("BillingPeriodEnd", "BillingPeriodStart", "ChargePeriodEnd", "ChargePeriodStart")
 
-FOCUS_1_2_NAMES = [
+NAMES = [
     "AvailabilityZone",
     "BilledCost",
     "BillingAccountId",
@@ -163,63 +184,98 @@ FOCUS_1_2_NAMES = [
     "x_ServiceCode",
 ]
 
-FOCUS_1_0_NAMES = [
-    "AvailabilityZone",
-    "BilledCost",
-    "BillingAccountId",
-    "BillingAccountName",
-    "BillingCurrency",
-    "BillingPeriodEnd",
-    "BillingPeriodStart",
-    "ChargeCategory",
-    "ChargeClass",
-    "ChargeDescription",
-    "ChargeFrequency",
-    "ChargePeriodEnd",
-    "ChargePeriodStart",
-    "CommitmentDiscountCategory",
-    "CommitmentDiscountId",
-    "CommitmentDiscountName",
-    "CommitmentDiscountType",
-    "CommitmentDiscountStatus",
-    "ConsumedQuantity",
-    "ConsumedUnit",
-    "ContractedCost",
-    "ContractedUnitPrice",
-    "EffectiveCost",
-    "InvoiceIssuerName",
-    "ListCost",
-    "ListUnitPrice",
-    "PricingCategory",
-    "PricingQuantity",
-    "PricingUnit",
-    "ProviderName",
-    "PublisherName",
-    "RegionId",
-    "RegionName",
-    "ResourceId",
-    "ResourceName",
-    "ResourceType",
-    "ServiceCategory",
-    "ServiceName",
-    "SkuId",
-    "SkuPriceId",
-    "SubAccountId",
-    "SubAccountName",
-    "Tags",
-    "x_CostCategories",
-    "x_Discounts",
-    "x_Operation",
-    "x_ServiceCode",
-    "x_UsageType",
-]
 
-
-def _columns(names: list[str], date_type: str) -> tuple[tuple[str, str, str, str], ...]:
+def focus_columns(names: list[str], date_type: str) -> tuple[tuple[str, str, str, str], ...]:
     return tuple(
         (n, date_type if n in _DATES else _TYPES.get(n, s), "", _DESCRIPTIONS[n]) for n in names
     )
 
 
-FOCUS_1_2_COLUMNS = _columns(FOCUS_1_2_NAMES, "timestamp_milliseconds")
-FOCUS_1_0_COLUMNS = _columns(FOCUS_1_0_NAMES, "timestamp")
+TABLE = Table(
+    NAME,
+    "FOCUS 1.2 cost and usage data with AWS columns (x_Discounts, x_Operation, x_ServiceCode).",
+    columns_of(focus_columns(NAMES, "timestamp_milliseconds")),
+    (granularity("DAILY"),),
+)
+
+_ONCE = "pk = 0"
+_EFFECTIVE = f"({AMORTIZED}) + CASE WHEN line_item_type IN {USAGE_TYPES} THEN k * edp ELSE 0.0 END"
+
+COMMON: dict[str, str] = {
+    "AvailabilityZone": "az",
+    "BilledCost": (
+        "CASE WHEN line_item_type = 'SavingsPlanCoveredUsage' THEN 0.0 ELSE k * (c + edp) END"
+    ),
+    "BillingAccountId": "payer_id",
+    "BillingAccountName": "payer_name",
+    "BillingAccountType": const("Payer Account"),
+    "BillingCurrency": const("USD"),
+    "BillingPeriodEnd": "bp_end",
+    "BillingPeriodStart": "bp_start",
+    "CapacityReservationId": "cr_arn",
+    "CapacityReservationStatus": "cr_status",
+    "ChargeCategory": "charge_category",
+    "ChargeClass": "charge_class",
+    "ChargeDescription": "description",
+    "ChargeFrequency": "charge_frequency",
+    "ChargePeriodEnd": "end_ts",
+    "ChargePeriodStart": "start_ts",
+    "CommitmentDiscountCategory": "commitment_category",
+    "CommitmentDiscountId": "commitment_id",
+    "CommitmentDiscountQuantity": (
+        "CASE WHEN sp_rate IS NOT NULL THEN k * sp_eff WHEN sp_commitment IS NOT NULL THEN k * c "
+        "WHEN line_item_type = 'DiscountedUsage' THEN k * u END"
+    ),
+    "CommitmentDiscountStatus": "commitment_status",
+    "CommitmentDiscountType": "commitment_type",
+    "CommitmentDiscountUnit": "commitment_unit",
+    "ConsumedQuantity": "CASE WHEN charge_category = 'Usage' THEN k * u END",
+    "ConsumedUnit": "CASE WHEN charge_category = 'Usage' THEN unit END",
+    "ContractedCost": f"CASE WHEN {_ONCE} THEN k * c ELSE k * pub END",
+    "ContractedUnitPrice": "lp",
+    "EffectiveCost": _EFFECTIVE,
+    "InvoiceId": "invoice_id",
+    "InvoiceIssuerName": const("Amazon Web Services, Inc."),
+    "ListCost": f"CASE WHEN {_ONCE} THEN k * c ELSE k * pub END",
+    "ListUnitPrice": "lp",
+    "PricingCategory": "pricing_category",
+    "PricingCurrency": const("USD"),
+    "PricingCurrencyContractedUnitPrice": "lp",
+    "PricingCurrencyEffectiveCost": _EFFECTIVE,
+    "PricingCurrencyListUnitPrice": "lp",
+    "PricingQuantity": f"CASE WHEN {_ONCE} THEN NULL ELSE k * u END",
+    "PricingUnit": "unit",
+    "ProviderName": const("AWS"),
+    "PublisherName": const("AWS"),
+    "RegionId": "region",
+    "RegionName": "region_name",
+    "ResourceId": "resource_id",
+    "ResourceName": "resource_name",
+    "ResourceType": "resource_type",
+    "ServiceCategory": "service_category",
+    "ServiceName": "service_name",
+    "ServiceSubcategory": "service_subcategory",
+    "SkuId": "sku",
+    "SkuMeter": "sku_meter",
+    "SkuPriceId": "rate_code",
+    "SkuPriceDetails": "product_map",
+    "SubAccountId": "account_id",
+    "SubAccountName": "account_name",
+    "SubAccountType": const("Linked Account"),
+    "Tags": "focus_tags",
+    "x_CostCategories": "cost_category",
+    "x_Operation": "operation",
+    "x_ServiceCode": "product_code",
+    "x_UsageType": "usage_type",
+}
+
+WHERE = "WHERE line_item_type <> 'SavingsPlanNegation'"
+
+
+def expressions(data: Dataset, props: dict[str, str]) -> dict[str, str]:
+    return {**COMMON, "x_Discounts": discount_expr(data)}
+
+
+def sql(data: Dataset, props: dict[str, str], src: Source = ROWS) -> str:
+    exprs = expressions(data, props)
+    return f"SELECT\n  {select_list(TABLE, props, exprs, src)}\nFROM {src.li} {WHERE}"

@@ -1,6 +1,6 @@
-"""Each table as SQL over the model: `table_sql(dataset, table, properties)` returns a
-SELECT whose columns are exactly the table's columns under those properties, in order,
-with the declared types (strings stay ENUMs: the Parquet writer emits them as strings).
+"""The SQL every table module builds its SELECT with: a table's SELECT has exactly the
+table's columns under its properties, in order, with the declared types (strings stay
+ENUMs: the Parquet writer emits them as strings); see registry.table_sql.
 
 Tables whose rows are one per line and slot (CUR 2.0 with resources, FOCUS) come back as
 a `TableSQL`: the same string, able to render the same SELECT over the per-line and
@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bcm_local.billing import tables
-from bcm_local.billing.slots import ROW_COLUMNS
-from bcm_local.billing.types import duck_type
+from bcm_local.billing.model.slots import ROW_COLUMNS
+from bcm_local.billing.tables.schema import Table
+from bcm_local.billing.tables.types import duck_type
 
 if TYPE_CHECKING:
-    from bcm_local.billing.model import Dataset
+    from bcm_local.billing.model.build import Dataset
 
 USAGE_TYPES = "('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage')"
 
@@ -76,12 +76,12 @@ def row_dependent(expr: str | None) -> bool:
 
 
 def select_list(
-    table: str, props: dict[str, str], exprs: dict[str, str], src: Source = ROWS
+    table: Table, props: dict[str, str], exprs: dict[str, str], src: Source = ROWS
 ) -> str:
     """`expr AS "name"` for every column of the table; absent expressions are typed NULLs.
     Each column is wrapped so DuckDB declares it optional in Parquet whatever the data."""
     out = []
-    for col in tables.columns(table, props):
+    for col in table.columns_for(props):
         if src.only is not None and col.name not in src.only:
             continue
         expr = exprs.get(col.name)
@@ -101,29 +101,3 @@ def discount_expr(data: Dataset, amount: str = "k * edp") -> str:
     return (
         f"CASE WHEN edp <> 0 THEN map([{const('edp_discount')}], [{amount}]) ELSE no_discount END"
     )
-
-
-def table_sql(data: Dataset, table: str, properties: dict[str, str] | None = None) -> str:
-    from bcm_local.billing import views_cur, views_focus, views_other
-
-    props = tables.resolve_properties(table, properties)
-    others = {
-        tables.DASHBOARD: views_other.dashboard,
-        tables.RECOMMENDATIONS: views_other.recommendations,
-        tables.CARBON: views_other.carbon,
-    }
-    if table in others:
-        return others[table](data, props)
-    build, expressions = {
-        tables.CUR2: (views_cur.cur2, views_cur.expressions),
-        tables.FOCUS_1_2: (views_focus.focus_1_2, views_focus.expressions),
-        tables.FOCUS_1_0: (views_focus.focus_1_0, views_focus.expressions),
-    }[table]
-    if table == tables.CUR2 and props["INCLUDE_RESOURCES"] != "TRUE":
-        return build(data, props)  # rows summed over resources: not one per line and slot
-    out = TableSQL(build(data, props, ROWS))
-    out.render = lambda src, only: build(data, props, replace(src, only=only))
-    exprs = expressions(data, props)
-    columns = tables.columns(table, props)
-    out.per_line = frozenset(c.name for c in columns if not row_dependent(exprs.get(c.name)))
-    return out

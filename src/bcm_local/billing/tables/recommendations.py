@@ -1,4 +1,6 @@
-"""COST_AND_USAGE_DASHBOARD, COST_OPTIMIZATION_RECOMMENDATIONS and CARBON_EMISSIONS."""
+"""COST_OPTIMIZATION_RECOMMENDATIONS: Cost Optimization Hub's recommendations for the
+resources of the latest month with usage (stop, rightsize, Graviton, gp3), with the
+FILTER and INCLUDE_ALL_RECOMMENDATIONS table properties."""
 
 from __future__ import annotations
 
@@ -6,109 +8,133 @@ import itertools
 import json
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from bcm_local.billing import catalog, ids, tables
-from bcm_local.billing.views import AMORTIZED, USAGE_TYPES, Source, const, select_list
+from bcm_local.billing import catalog
+from bcm_local.billing.scenario import ids
+from bcm_local.billing.tables.schema import Property, Table, columns_of, flag
+from bcm_local.billing.tables.sql import Source, select_list
 
 if TYPE_CHECKING:
-    from bcm_local.billing.model import Dataset
+    from bcm_local.billing.model.build import Dataset
 
-_DASHBOARD: dict[str, str] = {
-    "amortized_cost": AMORTIZED,
-    "availability_zone": "az",
-    "billing_entity": const("AWS"),
-    "billing_period": "bp_start",
-    "charge_category": (
-        f"CASE WHEN line_item_type IN {USAGE_TYPES} THEN {const('Running_usage')} "
-        f"ELSE {const('Non_Usage')} END"
+NAME = "COST_OPTIMIZATION_RECOMMENDATIONS"
+s, d, t, i, b = "string", "double", "timestamp", "int", "boolean"
+ms = "map<string,string>"
+
+_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
+    ("account_id", s, "", "Account the recommendation is for."),
+    (
+        "action_type",
+        s,
+        "",
+        "Recommended action: Rightsize, Stop, Upgrade, PurchaseSavingsPlans, ...",
     ),
-    "charge_type": "line_item_type",
-    "instance_type": "instance_type",
-    "instance_type_family": "split_part(instance_type::VARCHAR, '.', 1)",
-    "legal_entity": "legal_entity",
-    "line_item_description": "description",
-    "linked_account_id": "account_id",
-    "linked_account_name": "account_name",
-    "net_amortized_cost": f"({AMORTIZED}) + k * edp",
-    "net_unblended_cost": "k * (c + edp)",
-    "operation": "operation",
-    "payer_account_id": "payer_id",
-    "payer_account_name": "payer_name",
-    "pricing_unit": "unit",
-    "product_code": "product_code",
-    "product_family": "product_family",
-    "product_name": "service_name",
-    "public_cost": "k * pub",
-    "purchase_option": (
-        "CASE WHEN sp_arn IS NOT NULL THEN 'Savings Plans' WHEN ri_arn IS NOT NULL THEN 'Reserved' "
-        "WHEN line_item_type = 'Usage' THEN 'On Demand' END"
+    ("currency_code", s, "", "Currency of the cost estimates."),
+    ("current_resource_details", s, "", "JSON details of the resource as it is today."),
+    ("current_resource_summary", s, "", "Short description of the current resource."),
+    ("current_resource_type", s, "", "Kind of the current resource."),
+    (
+        "estimated_monthly_cost_after_discount",
+        d,
+        "",
+        "Monthly cost after the action, net of discounts.",
     ),
-    "region": "region",
-    "ri_sp_arn": "commitment_id",
-    "unblended_cost": "k * c",
-    "usage_date": "date_trunc('day', start_ts)",
-    "usage_quantity": "k * u",
-    "usage_type": "usage_type",
-}
-_DASHBOARD_SUMS = {"amortized_cost", "net_amortized_cost", "net_unblended_cost", "public_cost"}
-_DASHBOARD_SUMS |= {"unblended_cost", "usage_quantity"}
+    (
+        "estimated_monthly_cost_before_discount",
+        d,
+        "",
+        "Monthly cost after the action, at list prices.",
+    ),
+    ("estimated_monthly_savings_after_discount", d, "", "Monthly savings, net of discounts."),
+    ("estimated_monthly_savings_before_discount", d, "", "Monthly savings at list prices."),
+    (
+        "estimated_savings_percentage_after_discount",
+        d,
+        "",
+        "Savings as a share of the current cost, net.",
+    ),
+    (
+        "estimated_savings_percentage_before_discount",
+        d,
+        "",
+        "Savings as a share of the current cost, list.",
+    ),
+    ("implementation_effort", s, "", "VeryLow, Low, Medium, High or VeryHigh."),
+    ("last_refresh_timestamp", t, "", "When the recommendation was last refreshed."),
+    ("recommendation_id", s, "", "Identifier of the recommendation."),
+    (
+        "recommendation_lookback_period_in_days",
+        i,
+        "",
+        "Days of usage the recommendation considered.",
+    ),
+    ("recommendation_source", s, "", "Service that produced the recommendation."),
+    ("recommended_resource_details", s, "", "JSON details of the recommended resource."),
+    ("recommended_resource_summary", s, "", "Short description of the recommended resource."),
+    ("recommended_resource_type", s, "", "Kind of the recommended resource."),
+    ("region", s, "", "Region of the resource."),
+    ("resource_arn", s, "", "ARN of the resource."),
+    ("restart_needed", b, "", "Whether the action needs a restart."),
+    ("rollback_possible", b, "", "Whether the action can be rolled back."),
+    ("tags", ms, "", "Tags of the resource."),
+)
 
-
-def _product(data: Dataset, key: str) -> str | None:
-    typed = data.map_key("product_map", key)
-    return None if typed is None else f"map_extract_value(product_map, {typed})"
-
-
-def dashboard(data: Dataset, props: dict[str, str]) -> str:
-    exprs = dict(_DASHBOARD)
-    for key in ("current_generation", "database_engine"):
-        if (found := _product(data, key)) is not None:
-            exprs[key] = found
-    inner = f"SELECT {select_list(tables.DASHBOARD, props, exprs)} FROM li"
-    outer = [
-        f'sum("{c.name}") AS "{c.name}"' if c.name in _DASHBOARD_SUMS else f'"{c.name}"'
-        for c in tables.columns(tables.DASHBOARD, props)
+_FILTER_KEYS = frozenset(
+    [
+        "accountIds",
+        "regions",
+        "resourceTypes",
+        "actionTypes",
+        "implementationEfforts",
+        "resourceArns",
+        "recommendationIds",
+        "restartNeeded",
+        "rollbackPossible",
     ]
-    return f"SELECT {', '.join(outer)} FROM ({inner}) GROUP BY ALL ORDER BY ALL"
+)
 
 
-def carbon(data: Dataset, props: dict[str, str]) -> str:
-    import pyarrow as pa
+def _check_filter(value: str) -> str | None:
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return "FILTER must be a JSON object."
+    if not isinstance(parsed, dict):
+        return "FILTER must be a JSON object."
+    unknown = sorted(set(parsed) - _FILTER_KEYS)
+    if unknown:
+        return (
+            f"unknown FILTER keys {', '.join(unknown)}; valid: {', '.join(sorted(_FILTER_KEYS))}."
+        )
+    for key, item in parsed.items():
+        if key in ("restartNeeded", "rollbackPossible"):
+            if not isinstance(item, bool):
+                return f"FILTER {key} must be true or false."
+        elif not (isinstance(item, list) and all(isinstance(x, str) for x in item)):
+            return f"FILTER {key} must be a list of strings."
+    return None
 
-    regions = pa.table(
-        {
-            "code": list(catalog.REGIONS),
-            "factor": [r.mtco2e_per_usd for r in catalog.REGIONS.values()],
-            "location": [r.location for r in catalog.REGIONS.values()],
-        }
-    )
-    data.con.register("carbon_regions", regions)
-    exprs = {
-        "last_refresh_timestamp": f"TIMESTAMP '{data.now.strftime('%Y-%m-%d %H:00:00')}'",
-        "location": "location",
-        "model_version": const("v3.0.0"),
-        "payer_account_id": "payer_id",
-        "product_code": "product_code",
-        "region_code": "region",
-        "total_mbm_emissions_unit": const("MTCO2e"),
-        "total_mbm_emissions_value": "value",
-        "usage_account_id": "account_id",
-        "usage_period_end": "bp_end",
-        "usage_period_start": "bp_start",
-    }
-    grouped = (
-        "SELECT payer_id, account_id, product_code, region, bp_start, bp_end, "
-        "any_value(r.location) "
-        "AS location, round(sum(l.month_factor * l.c * r.factor), 6) AS value FROM lines l "
-        "JOIN carbon_regions r ON r.code = l.region::VARCHAR WHERE line_item_type IN "
-        f"{USAGE_TYPES} "
-        "GROUP BY ALL"
-    )
-    columns = select_list(tables.CARBON, props, exprs, Source(marker="value"))
-    return (
-        f"SELECT {columns} FROM ({grouped}) "
-        "ORDER BY usage_period_start, usage_account_id, product_code, region_code"
-    )
 
+TABLE = Table(
+    NAME,
+    "Cost optimization recommendations from Cost Optimization Hub.",
+    columns_of(_COLUMNS),
+    (
+        Property(
+            "FILTER",
+            (),
+            "{}",
+            "JSON filter over the recommendations (accountIds, regions, resourceTypes, "
+            "actionTypes, implementationEfforts, resourceArns, recommendationIds, "
+            "restartNeeded, rollbackPossible).",
+            _check_filter,
+        ),
+        flag(
+            "INCLUDE_ALL_RECOMMENDATIONS",
+            "Includes every recommendation, also the alternatives for a resource that "
+            "overlap the best one.",
+        ),
+    ),
+)
 
 _SERIAL = itertools.count()
 _GRAVITON = {"m5.large": "m6g.large", "m5.xlarge": "m6g.xlarge", "c5.xlarge": "c6g.xlarge"}
@@ -116,7 +142,7 @@ _SMALLER = {"m5.2xlarge": "m5.xlarge", "m5.xlarge": "m5.large", "c5.2xlarge": "c
 _SMALLER |= {"c5.xlarge": "c5.large", "r5.xlarge": "r5.large", "m6g.xlarge": "m6g.large"}
 
 
-def recommendations(data: Dataset, props: dict[str, str]) -> str:
+def sql(data: Dataset, props: dict[str, str]) -> str:
     import pyarrow as pa
 
     rows = _recommendation_rows(data)
@@ -132,7 +158,7 @@ def recommendations(data: Dataset, props: dict[str, str]) -> str:
             ):
                 best[key] = row
         rows = [r for r in rows if best.get(r["resource_arn"] or r["recommendation_id"]) is r]
-    names = [c.name for c in tables.TABLES[tables.RECOMMENDATIONS].columns]
+    names = [c.name for c in TABLE.columns]
     table = pa.table(
         {n: [r[n] for r in rows] for n in names if n not in ("tags", "last_refresh_timestamp")}
         | {"tags": pa.array([r["tags"] for r in rows], pa.map_(pa.string(), pa.string()))}
@@ -143,7 +169,7 @@ def recommendations(data: Dataset, props: dict[str, str]) -> str:
     exprs = {n: n for n in names} | {
         "last_refresh_timestamp": f"TIMESTAMP '{data.now.strftime('%Y-%m-%d %H:00:00')}'"
     }
-    columns = select_list(tables.RECOMMENDATIONS, props, exprs, Source(marker="__n"))
+    columns = select_list(TABLE, props, exprs, Source(marker="__n"))
     return f"SELECT {columns} FROM {name} ORDER BY __n"
 
 

@@ -1,14 +1,78 @@
-"""COST_AND_USAGE_REPORT (CUR 2.0) over the model."""
+"""COST_AND_USAGE_REPORT (CUR 2.0): its columns, its table properties (GetTable) and its
+SELECT over the model.
+
+A column's condition names the table property that adds it ("" = always present):
+INCLUDE_RESOURCES, INCLUDE_SPLIT_COST_ALLOCATION_DATA, INCLUDE_CAPACITY_RESERVATION_DATA,
+INCLUDE_IAM_PRINCIPAL_DATA, or "!INCLUDE_MANUAL_DISCOUNT_COMPATIBILITY" for the discount
+columns that manual-discount compatibility removes: the 125 long-standing columns plus the
+newer capacity-reservation, IAM-principal, user-identifier and `tags` columns, 131 in all.
+Without INCLUDE_RESOURCES the rows are summed over resources (MEASURES are summed).
+"""
 
 from __future__ import annotations
 
+import re
+from importlib import resources
 from typing import TYPE_CHECKING
 
-from bcm_local.billing import tables
-from bcm_local.billing.views import ROWS, Source, const, discount_expr, select_list
+from bcm_local.billing.tables.schema import Property, Table, columns_of, flag, granularity
+from bcm_local.billing.tables.sql import ROWS, Source, const, discount_expr, select_list
 
 if TYPE_CHECKING:
-    from bcm_local.billing.model import Dataset
+    from bcm_local.billing.model.build import Dataset
+
+NAME = "COST_AND_USAGE_REPORT"
+_VIEW_ARN = re.compile(r"arn:aws[a-z-]*:billing::[0-9]{12}:billingview/[-a-zA-Z0-9/:_+=.@]{1,43}")
+
+
+def _check_view_arn(value: str) -> str | None:
+    if value == "" or _VIEW_ARN.fullmatch(value):
+        return None
+    return "expected arn:aws:billing::<account-id>:billingview/<view-name>."
+
+
+def _columns() -> tuple[tuple[str, str, str, str], ...]:
+    """The column dictionary (cur2_columns.tsv: name, AWS type, condition, description)."""
+    text = resources.files(__package__).joinpath("cur2_columns.tsv").read_text("utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if not line.startswith("#")]
+    return tuple((r[0], r[1], r[2], r[3]) for r in rows)
+
+
+TABLE = Table(
+    NAME,
+    "Cost and Usage Report 2.0: the most detailed cost and usage data, a fixed schema "
+    "with nested product, tag, discount and cost category maps.",
+    columns_of(_columns()),
+    (
+        granularity("DAILY"),
+        flag(
+            "INCLUDE_RESOURCES",
+            "Adds line_item_resource_id and breaks usage down by resource.",
+        ),
+        flag(
+            "INCLUDE_SPLIT_COST_ALLOCATION_DATA",
+            "Adds the split_line_item_* columns for container workloads (ECS, EKS).",
+        ),
+        flag(
+            "INCLUDE_MANUAL_DISCOUNT_COMPATIBILITY",
+            "Removes the discount and discount_total_discount columns (manual discounts "
+            "appear as separate line items).",
+        ),
+        flag(
+            "INCLUDE_CAPACITY_RESERVATION_DATA",
+            "Adds the capacity_reservation_* columns.",
+        ),
+        flag("INCLUDE_IAM_PRINCIPAL_DATA", "Adds line_item_iam_principal."),
+        Property(
+            "BILLING_VIEW_ARN",
+            (),
+            "",
+            "Billing view the data comes from; empty means the caller's primary view "
+            "(arn:aws:billing::<account-id>:billingview/primary).",
+            _check_view_arn,
+        ),
+    ),
+)
 
 _SP = "sp_arn IS NOT NULL"
 _RI = "ri_arn IS NOT NULL"
@@ -140,7 +204,7 @@ _SPLIT = "INCLUDE_SPLIT_COST_ALLOCATION_DATA"
 # summed when INCLUDE_RESOURCES=FALSE aggregates resources away
 MEASURES = frozenset(
     c.name
-    for c in tables.TABLES[tables.CUR2].columns
+    for c in TABLE.columns
     if c.type == "double"
     and c.name
     not in (
@@ -160,17 +224,17 @@ def expressions(data: Dataset, props: dict[str, str]) -> dict[str, str]:
     return {**EXPRESSIONS, "discount": discount_expr(data), "tags": tags}
 
 
-def cur2(data: Dataset, props: dict[str, str], src: Source = ROWS) -> str:
+def sql(data: Dataset, props: dict[str, str], src: Source = ROWS) -> str:
     exprs = expressions(data, props)
     source = src.li
     if props[_SPLIT] == "TRUE":
         source = f"(SELECT * FROM {src.li} UNION ALL SELECT * FROM {src.li_split})"
     if props["INCLUDE_RESOURCES"] == "TRUE":
-        return f"SELECT\n  {select_list(tables.CUR2, props, exprs, src)}\nFROM {source}"
+        return f"SELECT\n  {select_list(TABLE, props, exprs, src)}\nFROM {source}"
     full = {**props, "INCLUDE_RESOURCES": "TRUE"}
-    inner = f"SELECT\n  {select_list(tables.CUR2, full, exprs)},\n  k * edp AS __edp\nFROM {source}"
+    inner = f"SELECT\n  {select_list(TABLE, full, exprs)},\n  k * edp AS __edp\nFROM {source}"
     outer = []
-    for col in tables.columns(tables.CUR2, props):
+    for col in TABLE.columns_for(props):
         name = f'"{col.name}"'
         if col.name in MEASURES:
             outer.append(f"sum({name}) AS {name}")

@@ -4,36 +4,20 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bcm_local.billing import model, tables
-from bcm_local.billing.scenario import Scenario, from_dict, load
-from bcm_local.billing.usage import ResourceUsageEnumerator, entry_point_enumerators
-
-_CACHE: dict[tuple[str, float], Scenario] = {}
-_LOCK = threading.Lock()
-
-
-def scenario_of(path: str) -> Scenario:
-    """The scenario file's content (cached until the file changes), or the default."""
-    key = (path, Path(path).stat().st_mtime) if path else ("", 0.0)
-    with _LOCK:
-        if key not in _CACHE:
-            if path:
-                _CACHE[key] = load(path)
-            else:
-                from bcm_local.billing.default_scenario import DEFAULT_SCENARIO
-
-                _CACHE[key] = from_dict(DEFAULT_SCENARIO)
-        return _CACHE[key]
+from bcm_local.billing import tables
+from bcm_local.billing.model import build as model
+from bcm_local.billing.scenario.definition import Scenario
+from bcm_local.billing.scenario.files import scenario_of
+from bcm_local.billing.usage.lines import ResourceUsageEnumerator, entry_point_enumerators
 
 
 def enumerators() -> list[ResourceUsageEnumerator]:
-    from bcm_local.billing.s3usage import S3BucketsEnumerator
-    from bcm_local.billing.synthetic import SyntheticEnumerator
+    from bcm_local.billing.usage.emulator_s3 import S3BucketsEnumerator
+    from bcm_local.billing.usage.synthetic import SyntheticEnumerator
 
     return [SyntheticEnumerator(), S3BucketsEnumerator(), *entry_point_enumerators()]
 

@@ -23,9 +23,9 @@ import itertools
 from datetime import timedelta
 from typing import Any
 
-from bcm_local.billing import ids
-from bcm_local.billing.derived import Placed
-from bcm_local.billing.periods import Period
+from bcm_local.billing.charges import Placed
+from bcm_local.billing.scenario import ids
+from bcm_local.billing.scenario.periods import Period
 
 _ISO = "%Y-%m-%dT%H:%M:%SZ"
 ROW_COLUMNS = ("start_ts", "end_ts", "interval", "line_item_id", "k", "aux")
