@@ -6,7 +6,7 @@ import pytest
 
 from bcm_local.billing import tables
 from bcm_local.billing.tables.types import is_map
-from bcm_local.delivery.legacy_columns import (
+from bcm_local.delivery.layouts.legacy.columns import (
     NOT_IN_LEGACY,
     legacy_columns,
     map_key_name,

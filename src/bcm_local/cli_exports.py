@@ -151,7 +151,7 @@ def _files(args: argparse.Namespace, export: dict[str, Any]) -> list[dict[str, A
     """The export's objects in its folder, or None when the bucket cannot be listed."""
     from botocore.exceptions import ClientError
 
-    from bcm_local.delivery.layout import base
+    from bcm_local.delivery.layouts.floci import base
 
     dest = export["DestinationConfigurations"]["S3Destination"]
     folder = base(dest.get("S3Prefix") or "", export["Name"]) + "/"

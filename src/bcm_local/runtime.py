@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bcm_local.clock import Clock
-from bcm_local.delivery.scheduler import Scheduler
+from bcm_local.scheduler import Scheduler
 from bcm_local.settings import Config
 from bcm_local.store import Store
 

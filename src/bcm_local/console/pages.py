@@ -30,7 +30,7 @@ def _destination(view: View, bucket: str, prefix: str, folder: str) -> str:
 
 
 def _folder(export: dict[str, Any]) -> str:
-    from bcm_local.delivery.layout import base
+    from bcm_local.delivery.layouts.floci import base
 
     prefix = export["DestinationConfigurations"]["S3Destination"].get("S3Prefix") or ""
     return base(prefix, export["Name"]) + "/"

@@ -80,11 +80,13 @@ def run(args: argparse.Namespace) -> int:
 def emit(config: Any, args: argparse.Namespace) -> list[Path]:
     from bcm_local.billing import bill, tables
     from bcm_local.clock import Clock
-    from bcm_local.delivery import layout
     from bcm_local.delivery.exports import _checked
+    from bcm_local.delivery.layouts.aws import AwsLayout
+    from bcm_local.delivery.pipeline import BillRequest, Run, Selection, deliver
     from bcm_local.delivery.progress import Progress
+    from bcm_local.delivery.sink import FolderSink
     from bcm_local.delivery.sql import duckdb_sql, outputs, parse
-    from bcm_local.delivery.writer import chunk_bytes, write
+    from bcm_local.delivery.writer import chunk_bytes
 
     statement = args.query or f"SELECT * FROM {args.table}"
     props = dict(item.split("=", 1) for item in args.property if "=" in item)
@@ -99,52 +101,27 @@ def emit(config: Any, args: argparse.Namespace) -> list[Path]:
     out = Path(args.out)
     work = out / f".emit-{uuid.uuid4().hex}"
     work.mkdir(parents=True)
-    con = bill.connect(work)
     live = sys.stderr.isatty()
     show = live if args.progress is None else bool(args.progress)
-    progress: Progress | None = None
-    written: list[Path] = []
+    progress = Progress(sys.stderr, live) if show else None
+
+    def select(run: Run) -> Selection:
+        source = tables.table_sql(run.data, query.table, props)
+        return Selection(duckdb_sql(query, columns, source, run.data), outputs(query, columns), fmt)
+
+    now = Clock(config.now).now()
+    export = {"Name": args.name}
+    layout = AwsLayout(
+        "", export, uuid.uuid4().hex, now, str(out), select, True, chunk_bytes(config)
+    )
+    request = BillRequest(args.account, now, bill.granularity_of(query.table, props))
     try:
-        now = Clock(config.now).now()
-        data = bill.open_dataset(
-            con, config, args.account, now, bill.granularity_of(query.table, props)
-        )
-        sql = duckdb_sql(query, columns, tables.table_sql(data, query.table, props), data)
-        outs = outputs(query, columns)
-        execution = uuid.uuid4().hex
-        chunk = chunk_bytes(config)
-        if show:
-            progress = Progress(sys.stderr, len(data.periods), live, con)
-        for period in data.periods:
-            data.focus(period)
-            part = layout.Partition("", args.name, period, "")
-            if progress:
-                progress.start(period.label)
-            rows: list[int] = []
-            period_dir = work / f"p{period.index}"
-            hook = progress.written if progress else None
-            files = write(con, sql, outs, fmt, period_dir, chunk, rows=rows, progress=hook)
-            keys = [part.chunk_key(n + 1, fmt) for n in range(len(files))]
-            for key, path in zip(keys, files, strict=True):
-                written.append(_move(path, out / key))
-            body = layout.manifest({"Name": args.name}, execution, str(out), part, keys, outs, fmt)
-            target = out / part.manifest_key
-            (work / "manifest.json").write_bytes(body)
-            written.append(_move(work / "manifest.json", target))
-            if progress:
-                progress.finished(period.label, len(files), sum(rows))
+        keys = deliver(None, config, FolderSink(out, work), request, layout, work, progress)
     finally:
         if progress:
             progress.close()
-        con.close()
         _remove(work)
-    return written
-
-
-def _move(src: Path, dest: Path) -> Path:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(src, dest)
-    return dest
+    return [out / key for key in keys]
 
 
 def _remove(path: Path) -> None:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from bcm_local.billing import tables
 from bcm_local.billing.tables import TableError
-from bcm_local.delivery import layout
 from bcm_local.delivery.sql import Query, QueryError, check_columns, parse
 
 if TYPE_CHECKING:
@@ -25,8 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["DeliveryError", "QueryError", "check_query", "deliver_export"]
 
 log = logging.getLogger(__name__)
-
-CONTENT_TYPES = {"PARQUET": "binary/octet-stream", "TEXT_OR_CSV": "application/gzip"}
 
 
 class DeliveryError(Exception):
@@ -94,8 +91,7 @@ def deliver_export(
         log.exception("delivery of %s failed", export.get("ExportArn"))
         raise DeliveryError("INTERNAL_FAILURE", str(err)) from err
     try:
-        job = _Job(runtime, sink, account_id, export, execution_id, now, work)
-        return job.run(query, columns)
+        return _deliver(runtime, sink, account_id, export, execution_id, now, query, columns, work)
     except (NoSuchBucketError, AccessDeniedError) as err:
         raise DeliveryError("INSUFFICIENT_PERMISSION", str(err)) from err
     except DeliveryError:
@@ -107,93 +103,44 @@ def deliver_export(
         shutil.rmtree(work, ignore_errors=True)
 
 
-class _Job:
-    def __init__(
-        self,
-        runtime: Runtime,
-        sink: ObjectSink,
-        account_id: str,
-        export: dict[str, Any],
-        execution_id: str,
-        now: float,
-        work: Path,
-    ) -> None:
-        self.runtime, self.sink = runtime, sink
-        self.account_id, self.export, self.execution_id = account_id, export, execution_id
-        self.moment = datetime.fromtimestamp(now, UTC)
-        self.work = work
-        dest = export["DestinationConfigurations"]["S3Destination"]
-        self.bucket, self.prefix = dest["S3Bucket"], dest.get("S3Prefix") or ""
-        out = dest["S3OutputConfigurations"]
-        self.fmt, self.overwrite = out["Format"], out["Overwrite"] == "OVERWRITE_REPORT"
-        self.written: list[str] = []
+def _deliver(
+    runtime: Runtime,
+    sink: ObjectSink,
+    account_id: str,
+    export: dict[str, Any],
+    execution_id: str,
+    now: float,
+    query: Query,
+    columns: list[tables.Column],
+    work: Path,
+) -> list[str]:
+    from bcm_local.billing import bill
+    from bcm_local.delivery.layouts.aws import AwsLayout
+    from bcm_local.delivery.layouts.floci import FlociLayout
+    from bcm_local.delivery.pipeline import BillRequest, Run, Selection, deliver
+    from bcm_local.delivery.sql import duckdb_sql, outputs
+    from bcm_local.delivery.writer import chunk_bytes
 
-    def run(self, query: Query, columns: list[tables.Column]) -> list[str]:
-        from bcm_local.billing import bill
-        from bcm_local.delivery.sql import duckdb_sql, outputs
+    moment = datetime.fromtimestamp(now, UTC)
+    props = tables.resolve_properties(
+        query.table, (export["DataQuery"].get("TableConfigurations") or {}).get(query.table)
+    )
+    dest = export["DestinationConfigurations"]["S3Destination"]
+    out = dest["S3OutputConfigurations"]
+    prefix, fmt = dest.get("S3Prefix") or "", out["Format"]
+    overwrite = out["Overwrite"] == "OVERWRITE_REPORT"
+    request = BillRequest(account_id, moment, bill.granularity_of(query.table, props))
 
-        props = tables.resolve_properties(
-            query.table,
-            (self.export["DataQuery"].get("TableConfigurations") or {}).get(query.table),
-        )
-        con = bill.connect(self.work)
-        try:
-            data = bill.open_dataset(
-                con,
-                self.runtime.config,
-                self.account_id,
-                self.moment,
-                bill.granularity_of(query.table, props),
-                runtime=self.runtime,
-            )
-            sql = duckdb_sql(query, columns, tables.table_sql(data, query.table, props), data)
-            outs = outputs(query, columns)
-            if self.runtime.config.export_layout == "aws":
-                for period in data.periods:
-                    data.focus(period)
-                    self._aws_partition(con, sql, outs, period)
-            else:
-                self._floci(con, sql, outs)
-        finally:
-            con.close()
-        return self.written
+    def select(run: Run) -> Selection:
+        source = tables.table_sql(run.data, query.table, props)
+        sql = duckdb_sql(query, columns, source, run.data)
+        return Selection(sql, outputs(query, columns), fmt)
 
-    def _put(self, key: str, path: Path) -> None:
-        self.sink.put_file(key, path, CONTENT_TYPES[self.fmt])
-        self.written.append(key)
-
-    def _floci(self, con: Any, sql: str, outs: list[Any]) -> None:
-        from bcm_local.delivery.writer import extension, write
-
-        key = layout.floci_key(self.prefix, self.export["Name"], self.execution_id, self.fmt)
-        (path,) = write(con, sql, outs, self.fmt, self.work / f"run.{extension(self.fmt)}")
-        self._put(key, path)
-        if self.overwrite:
-            folder = layout.base(self.prefix, self.export["Name"])
-            for old in self.sink.list_keys(folder + "/"):
-                if old != key and layout.is_floci_run_file(folder, old):
-                    self.sink.delete(old)
-
-    def _aws_partition(self, con: Any, sql: str, outs: list[Any], period: Any) -> None:
-        from bcm_local.delivery.writer import chunk_bytes, extension, write, write_empty
-
-        folder = "" if self.overwrite else layout.run_folder(self.moment, self.execution_id)
-        part = layout.Partition(self.prefix, self.export["Name"], period, folder)
-        chunk = chunk_bytes(self.runtime.config)
-        files = write(con, sql, outs, self.fmt, self.work / f"p{period.index}", chunk)
-        keys = [part.chunk_key(n + 1, self.fmt) for n in range(len(files))]
-        for key, path in zip(keys, files, strict=True):
-            self._put(key, path)
-        if self.overwrite:
-            for old in self.sink.list_keys(part.data_dir + "/"):
-                number = part.chunk_number(old, self.fmt)
-                if number is not None and number > len(keys):
-                    empty = self.work / f"empty-{number}.{extension(self.fmt)}"
-                    self._put(old, write_empty(con, sql, outs, self.fmt, empty))
-        body = layout.manifest(
-            self.export, self.execution_id, self.bucket, part, keys, outs, self.fmt
-        )
-        manifests = [part.manifest_key] + ([part.latest_manifest_key] if folder else [])
-        for key in manifests:
-            self.sink.put_bytes(key, body, "application/json")
-            self.written.append(key)
+    layout: AwsLayout | FlociLayout
+    if runtime.config.export_layout == "aws":
+        chunk = chunk_bytes(runtime.config)
+        bucket = dest["S3Bucket"]
+        layout = AwsLayout(prefix, export, execution_id, moment, bucket, select, overwrite, chunk)
+    else:
+        layout = FlociLayout(prefix, export["Name"], execution_id, select, overwrite)
+    return deliver(runtime, runtime.config, sink, request, layout, work)

@@ -13,8 +13,10 @@ from typing import Any, TextIO
 
 
 class Progress:
-    def __init__(self, stream: TextIO, periods: int, live: bool, con: Any = None) -> None:
-        self.stream, self.periods, self.live, self.con = stream, periods, live, con
+    def __init__(self, stream: TextIO, live: bool) -> None:
+        self.stream, self.live = stream, live
+        self.periods = 0
+        self.con: Any = None
         self.started = time.monotonic()
         self.done = 0
         self.files = 0
@@ -24,7 +26,11 @@ class Progress:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._poller: threading.Thread | None = None
-        if live and con is not None:
+
+    def attach(self, periods: int, con: Any) -> None:
+        """The delivery's bill is open: `periods` partitions will be written on `con`."""
+        self.periods, self.con = periods, con
+        if self.live:
             # progress tracking without DuckDB's own bar (which would print to stdout)
             con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
             self._poller = threading.Thread(target=self._poll, daemon=True)

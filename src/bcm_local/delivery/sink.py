@@ -11,7 +11,9 @@ endpoint as multipart uploads.
 
 from __future__ import annotations
 
+import os
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -23,7 +25,7 @@ from bcm_local.services.s3.backend import AccessDeniedError, NoSuchBucketError
 if TYPE_CHECKING:
     from bcm_local.runtime import Runtime
 
-__all__ = ["AccessDeniedError", "NoSuchBucketError", "ObjectSink", "open_sink"]
+__all__ = ["AccessDeniedError", "FolderSink", "NoSuchBucketError", "ObjectSink", "open_sink"]
 
 MIN_PART_BYTES = 5 << 20  # S3's smallest part (all but the last)
 
@@ -219,3 +221,35 @@ class ExternalSink:
     def delete(self, key: str) -> None:
         with _translated(self.bucket):
             self.client.delete_object(Bucket=self.bucket, Key=key, **self._owner())
+
+
+class FolderSink:
+    """A local folder as the sink (`bcm-local emit`): keys are paths under `root`; files
+    arrive whole (moved, or written aside then renamed), never half-written."""
+
+    def __init__(self, root: Path, scratch: Path) -> None:
+        self.root, self.scratch = root, scratch
+        self.bucket = str(root)
+
+    def scratch_dir(self) -> Path:
+        return self.scratch
+
+    def put_file(self, key: str, path: Path, content_type: str) -> None:
+        dest = self.root / key
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, dest)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        aside = self.scratch / f"put-{uuid.uuid4().hex}"
+        aside.write_bytes(data)
+        self.put_file(key, aside, content_type)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        folder = self.root / prefix.rpartition("/")[0]
+        if not folder.is_dir():
+            return []
+        found = (p.relative_to(self.root).as_posix() for p in folder.rglob("*") if p.is_file())
+        return sorted(k for k in found if k.startswith(prefix))
+
+    def delete(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)

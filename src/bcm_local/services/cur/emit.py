@@ -17,9 +17,9 @@ JOB = "cur"
 async def after_change(ctx: Context, name: str) -> None:
     mode = ctx.config.cur_emit_mode
     if mode == "synchronous":
-        from bcm_local.delivery import legacy_cur
+        from bcm_local.services.cur import delivery
 
-        await ctx.runtime.run_blocking(legacy_cur.deliver, ctx.runtime, ctx.account_id, name)
+        await ctx.runtime.run_blocking(delivery.deliver, ctx.runtime, ctx.account_id, name)
     elif mode == "daily":
         ensure_scheduled(ctx.runtime)
 
@@ -30,8 +30,8 @@ def ensure_scheduled(runtime: Runtime) -> None:
         return
 
     def job() -> None:
-        from bcm_local.delivery import legacy_cur
+        from bcm_local.services.cur import delivery
 
-        legacy_cur.deliver_all(runtime)
+        delivery.deliver_all(runtime)
 
     runtime.scheduler.register(JOB, job)

@@ -65,14 +65,14 @@ def periods_to_deliver(
 
 def _attempt(runtime: Runtime, account_id: str, record: dict[str, Any]) -> dict[str, Any]:
     """The delivery's outcome: the ReportStatus and the closed months now delivered."""
-    from bcm_local.delivery import legacy_writer
+    from bcm_local.delivery import reports
     from bcm_local.delivery.sink import AccessDeniedError, NoSuchBucketError
 
     now = runtime.clock.now()
     periods = periods_to_deliver(runtime, record, now)
     outcome: dict[str, Any] = {"lastDelivery": f"{now:%Y%m%dT%H%M%SZ}"}
     try:
-        legacy_writer.write_report(runtime, account_id, record, periods, now)
+        reports.write_report(runtime, account_id, record, periods, now)
     except NoSuchBucketError:
         return {**outcome, "lastStatus": "ERROR_NO_BUCKET"}
     except AccessDeniedError:

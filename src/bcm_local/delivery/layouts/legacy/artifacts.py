@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from bcm_local.billing.tables.types import DOUBLE, TIMESTAMP, TIMESTAMP_MS
-from bcm_local.delivery.legacy_columns import LegacyColumn, snake
-from bcm_local.delivery.legacy_paths import Paths
+from bcm_local.delivery.layouts.legacy.columns import LegacyColumn, snake
+from bcm_local.delivery.layouts.legacy.paths import Paths
 
 
 def _stamp(moment: Any) -> str:
