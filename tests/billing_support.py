@@ -18,8 +18,8 @@ from bcm_local.billing import bill, tables
 from bcm_local.billing.model.build import Dataset
 from bcm_local.billing.tables.types import arrow_type
 from bcm_local.delivery.exports import deliver_export
+from bcm_local.objects.backend import s3_backend
 from bcm_local.runtime import Runtime
-from bcm_local.services.s3.backend import s3_backend
 from bcm_local.testing import export_body
 
 ACCOUNT = "000000000000"

@@ -12,7 +12,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from bcm_local.server.model import ServiceModel
+from bcm_local.wire.model import ServiceModel
 
 JUNK = st.one_of(
     st.none(),

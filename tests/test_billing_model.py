@@ -466,7 +466,7 @@ def test_third_party_enumerators_come_from_entry_points(
 def test_emulator_buckets_are_billed() -> None:
     from billing_support import BUCKET, runtime
 
-    from bcm_local.services.s3.backend import s3_backend
+    from bcm_local.objects.backend import s3_backend
 
     with runtime() as rt:
         s3_backend(rt).put_object_bytes(ACCOUNT, BUCKET, "big.bin", b"x" * 3_000_000)

@@ -26,7 +26,7 @@ from billing_support import (
 )
 
 from bcm_local.delivery.exports import DeliveryError
-from bcm_local.services.s3.backend import s3_backend
+from bcm_local.objects.backend import s3_backend
 
 FOCUS_ALL = "SELECT * FROM FOCUS_1_2_AWS"
 FOLDER = "focus/focus-monthly"

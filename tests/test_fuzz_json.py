@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bcm_local.server import model
 from bcm_local.services.registry import JSON_SERVICES
 from bcm_local.testing import ServerProcess
+from bcm_local.wire import model
 from tests.shape_strategies import strategy
 
 FUZZ = settings(

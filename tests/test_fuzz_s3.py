@@ -23,9 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bcm_local.server import model
-from bcm_local.services.s3.protocol import OPERATIONS
+from bcm_local.server.s3_protocol import OPERATIONS
 from bcm_local.testing import ServerProcess
+from bcm_local.wire import model
 from tests.conftest import make_client
 from tests.shape_strategies import strategy
 from tests.test_fuzz_json import Conn, _send_slowly

@@ -17,13 +17,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from bcm_local import settings
+from bcm_local.objects.backend import s3_backend
 from bcm_local.runtime import Runtime
-from bcm_local.server import model
+from bcm_local.server.s3_protocol import OPERATIONS as S3_OPERATIONS
 from bcm_local.services.cur.operations import OPERATIONS as CUR_OPERATIONS
 from bcm_local.services.dataexports.operations import OPERATIONS as BDE_OPERATIONS
-from bcm_local.services.s3.backend import s3_backend
-from bcm_local.services.s3.protocol import OPERATIONS as S3_OPERATIONS
 from bcm_local.testing import ServerProcess
+from bcm_local.wire import model
 from tests.conftest import make_client
 from tests.cur_support import definition
 from tests.dataexports_support import spec

@@ -19,9 +19,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from bcm_local.server import sigv4, sigv4_chunks
-from bcm_local.server.errors import AwsError
 from bcm_local.services.s3.chunked import ChunkedDecoder
 from bcm_local.testing import ServerProcess
+from bcm_local.wire.errors import AwsError
 from tests.conftest import make_client
 
 # AWS, "Signature calculations for the Authorization header: transferring payload in

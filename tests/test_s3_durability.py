@@ -16,8 +16,8 @@ from conftest import make_client
 from s3_support import AUTH, error_code, raw, xml_code
 
 from bcm_local import settings
+from bcm_local.objects.backend import AccessDeniedError, NoSuchBucketError, s3_backend
 from bcm_local.runtime import Runtime
-from bcm_local.services.s3.backend import AccessDeniedError, NoSuchBucketError, s3_backend
 from bcm_local.testing import ServerProcess
 
 BLOB = re.compile(r"^[0-9a-f]{32}$")

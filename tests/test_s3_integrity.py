@@ -16,7 +16,7 @@ from botocore import httpchecksum
 from botocore.exceptions import ClientError
 from s3_support import error_code, new_bucket, raw, xml_code
 
-from bcm_local.services.s3 import checksums
+from bcm_local.objects import checksums
 from bcm_local.testing import ServerProcess
 
 ALGORITHMS = ["CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"]

@@ -14,7 +14,7 @@ import pytest
 from conftest import make_client
 from s3_support import new_bucket
 
-from bcm_local.services.s3.blobs import MEMORY_BLOB_BYTES
+from bcm_local.objects.blobs import MEMORY_BLOB_BYTES
 from bcm_local.testing import ServerProcess
 
 SIZES = [0, 1, MEMORY_BLOB_BYTES - 1, MEMORY_BLOB_BYTES, MEMORY_BLOB_BYTES + 1]

@@ -19,6 +19,9 @@ from bcm_local.store import Store
 
 T = TypeVar("T")
 
+# the account of a request without an account in its credentials (and of the console)
+DEFAULT_ACCOUNT = "000000000000"
+
 
 class Runtime:
     def __init__(self, config: Config) -> None:

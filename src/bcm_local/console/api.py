@@ -9,32 +9,19 @@ from importlib import resources
 from typing import Any
 
 from bcm_local import __version__
-from bcm_local.console.routes import View, json_response, not_found
+from bcm_local.console.view import View, json_response, known_accounts, not_found
 from bcm_local.runtime import Runtime
-from bcm_local.server.http import Response
 from bcm_local.services import registry
+from bcm_local.wire.http import Response
 
 _TYPES = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
 _RECORD_KINDS = {"exports": "exports", "executions": "executions", "cur_reports": "cur-report"}
 
 
-def known_accounts(runtime: Runtime) -> list[str]:
-    """Ids of the accounts that hold exports, legacy reports or buckets (ids only)."""
-    with runtime.store.transaction() as db:
-        rows = db.execute(
-            "SELECT DISTINCT substr(key, 1, 12) FROM records WHERE ns IN (?, ?)",
-            ("exports", "cur-report"),
-        ).fetchall()
-        found = {r[0] for r in rows}
-        if db.execute("SELECT 1 FROM sqlite_master WHERE name='s3_buckets'").fetchone():
-            found |= {r[0] for r in db.execute("SELECT DISTINCT account FROM s3_buckets")}
-    return sorted(found)
-
-
 def _s3_counts(runtime: Runtime, account: str | None) -> dict[str, int]:
     if not runtime.config.s3_enabled:
         return {"buckets": 0, "objects": 0, "bytes": 0}
-    from bcm_local.services.s3.backend import s3_backend
+    from bcm_local.objects.backend import s3_backend
 
     backend = s3_backend(runtime)
     if account is not None:

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from bcm_local.console.html import esc, page
-from bcm_local.console.routes import View, json_response
+from bcm_local.console.view import View, json_response
 from bcm_local.runtime import Runtime
-from bcm_local.server.http import Response
+from bcm_local.wire.http import Response
 
 log = logging.getLogger("bcm_local.console")
 
@@ -73,7 +73,7 @@ def _key(runtime: Runtime, account: str, now: datetime) -> tuple[tuple[Any, ...]
     mtime = Path(path).stat().st_mtime if path else 0.0
     buckets: tuple[Any, ...] = ()
     if config.s3_enabled:
-        from bcm_local.services.s3.backend import s3_backend
+        from bcm_local.objects.backend import s3_backend
 
         buckets = tuple(s3_backend(runtime).bucket_stats(account))
     hour = now.replace(minute=0, second=0, microsecond=0)

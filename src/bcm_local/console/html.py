@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bcm_local import __version__
-from bcm_local.console.routes import ROOT, SECURITY_HEADERS, View
-from bcm_local.server.http import Response
+from bcm_local.console.view import ROOT, SECURITY_HEADERS, View, known_accounts
+from bcm_local.wire.http import Response
 
 NAV = (("/", "Exports"), ("/bill", "Bill"), ("/s3", "S3"), ("/cur", "Legacy CUR"))
 GOOD = {"HEALTHY", "DELIVERY_SUCCESS", "SUCCESS"}
@@ -73,8 +73,6 @@ def _header(view: View, section: str) -> str:
         f"{esc(label)}</a>"
         for path, label in NAV
     )
-    from bcm_local.console.api import known_accounts
-
     options = "".join(f'<option value="{esc(a)}">' for a in known_accounts(view.runtime))
     note = (
         f'<span class="selected" title="chosen with the account selector">'
@@ -115,9 +113,6 @@ def page(
         f"<footer>bcm-local {esc(__version__)} · read-only console · account "
         f"{esc(view.account)}</footer></body></html>"
     )
-    from bcm_local.console.bill import prefetch
-
-    prefetch(view.runtime, view.account)
     headers = [("content-type", "text/html; charset=utf-8"), *SECURITY_HEADERS]
     return Response(status, headers, document.encode())
 

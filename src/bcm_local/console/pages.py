@@ -7,16 +7,16 @@ from typing import Any
 from urllib.parse import quote
 
 from bcm_local.console.html import badge, esc, facts, link, missing, page, pre, table, when
-from bcm_local.console.routes import View
-from bcm_local.server.http import Response
+from bcm_local.console.view import View
 from bcm_local.services.dataexports.exports import EXECUTIONS, EXPORTS, NAMES
 from bcm_local.units import size
+from bcm_local.wire.http import Response
 
 
 def _owned_bucket(view: View, bucket: str) -> bool:
     if not view.runtime.config.s3_enabled:
         return False
-    from bcm_local.services.s3.backend import s3_backend
+    from bcm_local.objects.backend import s3_backend
 
     return s3_backend(view.runtime).bucket_owner(bucket) == view.account
 
@@ -81,7 +81,7 @@ def _files(view: View, export: dict[str, Any]) -> list[tuple[str, int, float]]:
     dest = export["DestinationConfigurations"]["S3Destination"]
     if not _owned_bucket(view, dest["S3Bucket"]):
         return []
-    from bcm_local.services.s3.backend import s3_backend
+    from bcm_local.objects.backend import s3_backend
 
     objects = s3_backend(view.runtime).iter_objects(dest["S3Bucket"], _folder(export))
     return [(o.key, o.size, o.modified) for o in objects]

@@ -9,16 +9,16 @@ from urllib.parse import quote
 
 from bcm_local.console.html import esc, link, missing, page, table, when
 from bcm_local.console.pages import download_href
-from bcm_local.console.routes import SECURITY_HEADERS, View, not_found
-from bcm_local.server.http import Response
+from bcm_local.console.view import SECURITY_HEADERS, View, not_found
 from bcm_local.units import size
+from bcm_local.wire.http import Response
 
 PAGE = 500
 _LAST = "\U0010ffff"  # sorts after every character a key can hold
 
 
 def _backend(view: View) -> Any:
-    from bcm_local.services.s3.backend import s3_backend
+    from bcm_local.objects.backend import s3_backend
 
     return s3_backend(view.runtime)
 

@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 def emit(config: Any, args: argparse.Namespace) -> list[Path]:
     from bcm_local.billing import bill, tables
     from bcm_local.clock import Clock
-    from bcm_local.delivery.exports import _checked
+    from bcm_local.delivery.exports import checked_query
     from bcm_local.delivery.layouts.aws import AwsLayout
     from bcm_local.delivery.pipeline import BillRequest, Run, Selection, deliver
     from bcm_local.delivery.progress import Progress
@@ -93,7 +93,7 @@ def emit(config: Any, args: argparse.Namespace) -> list[Path]:
     if len(props) != len(args.property):
         raise ValueError("--property takes NAME=VALUE")
     table = parse(statement, bool(config.strict_sql)).table
-    query, columns = _checked(statement, {table: props}, bool(config.strict_sql))
+    query, columns = checked_query(statement, {table: props}, bool(config.strict_sql))
     if args.table and query.table != args.table:
         raise ValueError(f"--table {args.table} but the query reads {query.table}")
     props = tables.resolve_properties(query.table, props)

@@ -41,7 +41,7 @@ def _strict_from_env() -> bool:
     return bool(_convert(setting, os.environ.get(setting.env, setting.default)))
 
 
-def _checked(
+def checked_query(
     statement: str, configurations: dict[str, dict[str, str]] | None, strict: bool
 ) -> tuple[Query, list[tables.Column]]:
     query = parse(statement, strict)
@@ -63,7 +63,7 @@ def check_query(
     Raises QueryError (bad SQL, unknown table, columns outside the table) or TableError
     (unknown table property or value). `strict` defaults to BCM_LOCAL_STRICT_SQL."""
     strict = _strict_from_env() if strict is None else strict
-    return _checked(query_statement, table_configurations, strict)[0].table
+    return checked_query(query_statement, table_configurations, strict)[0].table
 
 
 def deliver_export(
@@ -74,7 +74,7 @@ def deliver_export(
 
     data_query = export["DataQuery"]
     try:
-        query, columns = _checked(
+        query, columns = checked_query(
             data_query["QueryStatement"],
             data_query.get("TableConfigurations"),
             bool(runtime.config.strict_sql),

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
-from bcm_local.services.s3.backend import AccessDeniedError, NoSuchBucketError
+from bcm_local.objects.backend import AccessDeniedError, NoSuchBucketError
 
 if TYPE_CHECKING:
     from bcm_local.runtime import Runtime
@@ -56,7 +56,7 @@ def open_sink(
 
 class BuiltinSink:
     def __init__(self, runtime: Runtime, account_id: str, bucket: str, owner: str | None) -> None:
-        from bcm_local.services.s3.backend import s3_backend
+        from bcm_local.objects.backend import s3_backend
 
         self.backend = s3_backend(runtime)
         self.bucket = bucket

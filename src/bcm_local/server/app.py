@@ -19,7 +19,11 @@ from bcm_local.clock import machine_time
 from bcm_local.runtime import Context, Runtime
 from bcm_local.server import sigv4, sigv4_chunks
 from bcm_local.server.auth import identify
-from bcm_local.server.http import (
+from bcm_local.server.json_protocol import CONTENT_TYPE, JsonProtocol
+from bcm_local.server.sigv4 import SignatureError
+from bcm_local.services import registry
+from bcm_local.wire import model
+from bcm_local.wire.http import (
     BodyTimeout,
     BodyTooLarge,
     Message,
@@ -29,9 +33,6 @@ from bcm_local.server.http import (
     Send,
     send_response,
 )
-from bcm_local.server.json_protocol import CONTENT_TYPE
-from bcm_local.server.sigv4 import SignatureError
-from bcm_local.services import registry
 
 access_log = logging.getLogger("bcm_local.access")
 log = logging.getLogger("bcm_local")
@@ -54,6 +55,7 @@ class App:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.config = runtime.config
+        self._protocols: dict[str, JsonProtocol] = {}
         self.max_body = int(self.config.max_body_mb) << 20
 
     async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
@@ -85,7 +87,7 @@ class App:
             return await self._json(request, target, request_id)
         if not self.config.s3_enabled:
             return "s3", _json_error("UnknownOperationException", "S3 is disabled", 400, request_id)
-        from bcm_local.services.s3 import protocol as s3
+        from bcm_local.server import s3_protocol as s3
 
         ctx = self._context(request, request_id)
         refused = self._authenticate(request, None, s3.path_style(request.host, request.raw_path))
@@ -116,11 +118,19 @@ class App:
         if refused is not None:
             err = refused.json_error()
             return service.name, _json_error(err.code, err.message, err.status or 400, request_id)
-        response = await service.protocol.handle(
+        response = await self._protocol(service).handle(
             self._context(request, request_id), operation, body
         )
         response.operation = operation
         return service.name, response
+
+    def _protocol(self, service: registry.JsonService) -> JsonProtocol:
+        """The service's JSON protocol: its botocore model and its operations table."""
+        found = self._protocols.get(service.name)
+        if found is None:
+            found = JsonProtocol(model.load(service.model_name), service.operations())
+            self._protocols[service.name] = found
+        return found
 
     def _authenticate(
         self, request: Request, body_hash: str | None, s3_path: str | None = None

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-DEFAULT_ACCOUNT = "000000000000"
+from bcm_local.runtime import DEFAULT_ACCOUNT
+
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 _QUERY_CREDENTIAL = re.compile(r"^([^/]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request$")
 _V2 = re.compile(r"^AWS ([^:\s]+):")

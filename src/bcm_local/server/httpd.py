@@ -22,7 +22,7 @@ from typing import Any, cast
 import httptools
 
 from bcm_local.clock import machine_time
-from bcm_local.server.http import Message
+from bcm_local.wire.http import Message
 
 log = logging.getLogger("bcm_local")
 App = Any

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from bcm_local.runtime import Context
-from bcm_local.server.errors import AwsError, log_internal
-from bcm_local.server.http import Response
 from bcm_local.server.json_serializer import Serializer
-from bcm_local.server.model import ServiceModel
 from bcm_local.server.validate import Validator, summary
+from bcm_local.services.registry import Handler
+from bcm_local.wire.errors import AwsError, log_internal
+from bcm_local.wire.http import Response
+from bcm_local.wire.model import ServiceModel
 
 log = logging.getLogger("bcm_local")
 
-Handler = Callable[..., dict[str, Any] | Awaitable[dict[str, Any]]]
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
 

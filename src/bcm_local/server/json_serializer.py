@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from bcm_local.server.model import ServiceModel
+from bcm_local.wire.model import ServiceModel
 
 Convert = Callable[[Any], Any]
 

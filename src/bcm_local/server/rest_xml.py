@@ -16,55 +16,35 @@ import inspect
 import logging
 import os
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, unquote
 from xml.etree import ElementTree
 
 from bcm_local.runtime import Context
-from bcm_local.server.errors import AwsError, log_internal
-from bcm_local.server.http import BodyTimeout, BodyTooLarge, FileBody, Request, Response
-from bcm_local.server.model import Operation, ServiceModel, Shape
 from bcm_local.server.validate import Validator
 from bcm_local.server.xml_shapes import (
     XmlShapes,
     document,
     escape_text,
-    format_time,
     malformed,
-    parse_time,
     text_of,
     whole_number,
 )
+from bcm_local.wire.errors import AwsError, log_internal
+from bcm_local.wire.http import BodyTimeout, BodyTooLarge, FileBody, Request, Response
+from bcm_local.wire.model import Operation, ServiceModel, Shape
+from bcm_local.wire.rest import STATUS, StreamingPayload
+from bcm_local.wire.timestamps import format_time, parse_time
 
-if TYPE_CHECKING:
-    from bcm_local.server.sigv4_chunks import ChunkChain
-
-__all__ = ["STATUS", "RestXmlProtocol", "StreamingPayload", "format_time", "parse_time"]
+__all__ = ["RestXmlProtocol"]
 
 log = logging.getLogger("bcm_local")
 
 Handler = Callable[..., "dict[str, Any] | Response | Awaitable[dict[str, Any] | Response]"]
 XML_TYPE = "application/xml"
 XML_BODY_LIMIT = 16 << 20  # XML payloads (DeleteObjects with 1000 long keys) stay well below
-STATUS = "@status"  # a handler's result may set the HTTP status under this key (206, 304)
-
-
-@dataclass
-class StreamingPayload:
-    """A streaming blob member (PutObject's Body): the request body, not yet read."""
-
-    headers: Mapping[str, str]
-    _request: Request
-
-    def stream(self) -> AsyncIterator[bytes]:
-        return self._request.stream()
-
-    @property
-    def chunk_chain(self) -> ChunkChain | None:
-        """Strict auth's check of signed chunks, else None."""
-        return self._request.chunk_chain
 
 
 @dataclass(frozen=True)

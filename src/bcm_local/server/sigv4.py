@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from bcm_local.server import sigv2
-from bcm_local.server.errors import AwsError
+from bcm_local.wire.errors import AwsError
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"

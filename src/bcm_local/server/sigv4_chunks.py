@@ -14,12 +14,12 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bcm_local.server.errors import AwsError
 from bcm_local.server.sigv4 import MISMATCH, SignatureError, claim_of, signing_key
+from bcm_local.wire.errors import AwsError
+from bcm_local.wire.http import EMPTY_SHA256
 
 SIGNED_STREAMING = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 SIGNED_STREAMING_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
-EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 @dataclass

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bcm_local.server.model import ServiceModel
+from bcm_local.wire.model import ServiceModel
 
 
 @dataclass(frozen=True)

@@ -4,18 +4,15 @@ flattened and wrapped lists, attributes, namespaces; timestamps in the model's f
 from __future__ import annotations
 
 import base64
-import math
 import re
-import time
 from collections.abc import Callable
-from datetime import datetime
-from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
-from bcm_local.server.errors import AwsError
-from bcm_local.server.model import ServiceModel, Shape
+from bcm_local.wire.errors import AwsError
+from bcm_local.wire.model import ServiceModel, Shape
+from bcm_local.wire.timestamps import format_time, parse_time
 
 _BOUNDS = {"integer": 1 << 31, "long": 1 << 63}  # the model's int32 and int64
 
@@ -158,31 +155,6 @@ _ELEMENT, _FLAT, _ATTRIBUTE = range(3)
 
 def _blob_text(value: Any) -> str:
     return base64.b64encode(value).decode() if isinstance(value, bytes) else text_of(value)
-
-
-def parse_time(raw: str, time_format: str) -> float | None:
-    """Epoch seconds of a header/XML timestamp; None when it does not parse (AWS ignores it)."""
-    try:
-        if time_format == "rfc822":
-            return parsedate_to_datetime(raw).timestamp()
-        if time_format == "unixTimestamp":
-            return float(raw)
-        return datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def format_time(value: float | datetime, time_format: str) -> str:
-    epoch = value.timestamp() if isinstance(value, datetime) else float(value)
-    if time_format == "rfc822":
-        return formatdate(epoch, usegmt=True)
-    if time_format == "unixTimestamp":
-        return str(int(epoch))
-    # as datetime.fromtimestamp(epoch).isoformat(timespec="milliseconds"), without it
-    fraction, whole = math.modf(epoch)
-    micros = round(fraction * 1e6)
-    seconds, micros = divmod(int(whole) * 1_000_000 + micros, 1_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros // 1000:03d}Z"
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")

@@ -1,21 +1,23 @@
-"""The services this emulator serves, each with its protocol, model and operations table.
+"""The services this emulator serves: each one's model, target prefix and operations table.
 
-Operation tables are imported lazily (on the service's first request) so start-up stays
-fast; the `enabled` setting of a disabled service makes it answer like an unknown one.
+The server builds each service's protocol from its model and its operations table
+(server/app.py), importing the table lazily (on the service's first request) so
+start-up stays fast; the `enabled` setting of a disabled service makes it answer like an
+unknown one.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from bcm_local.runtime import Runtime
-from bcm_local.server import model
-from bcm_local.server.json_protocol import Handler, JsonProtocol
 from bcm_local.settings import Config
+
+# an operation: parsed, validated input members in, output members out (maybe awaited)
+Handler = Callable[..., dict[str, Any] | Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -30,11 +32,11 @@ class JsonService:
     def enabled(self, config: Config) -> bool:
         return bool(getattr(config, self.enabled_setting))
 
-    @cached_property
-    def protocol(self) -> JsonProtocol:
+    def operations(self) -> Mapping[str, Handler]:
+        """The operations table, by AWS operation name (imported on first use)."""
         module: Any = importlib.import_module(self.operations_module)
         table: Mapping[str, Handler] = module.OPERATIONS
-        return JsonProtocol(model.load(self.model_name), table)
+        return table
 
 
 JSON_SERVICES: tuple[JsonService, ...] = (

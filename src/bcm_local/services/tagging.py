@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from bcm_local.server.errors import AwsError, validation_error
 from bcm_local.services import pagination
 from bcm_local.store import Store
+from bcm_local.wire.errors import AwsError, validation_error
 
 NS = "tags"
 MAX_TAGS = 200

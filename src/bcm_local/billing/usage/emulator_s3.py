@@ -23,7 +23,7 @@ class S3BucketsEnumerator:
     def enumerate(self, ctx: UsageContext) -> Iterator[UsageLine]:
         if ctx.runtime is None or not getattr(ctx.runtime.config, "s3_enabled", True):
             return
-        from bcm_local.services.s3.backend import s3_backend
+        from bcm_local.objects.backend import s3_backend
 
         name = account_directory(ctx)["payer"][1]
         period_hours = (ctx.period_end - ctx.period_start) / timedelta(hours=1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bcm_local.runtime import Context
-from bcm_local.server.errors import AwsError
 from bcm_local.services import tagging
 from bcm_local.services.cur import definitions, emit, rules
+from bcm_local.wire.errors import AwsError
 
 Result = dict[str, Any]
 

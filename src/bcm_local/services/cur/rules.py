@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bcm_local.server.errors import AwsError
+from bcm_local.wire.errors import AwsError
 
 # Fields AWS (and so CloudFormation and Terraform) treat as fixed once a report exists.
 CREATE_ONLY = ("TimeUnit", "AdditionalSchemaElements", "ReportVersioning", "BillingViewArn")

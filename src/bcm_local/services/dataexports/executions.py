@@ -15,11 +15,11 @@ import uuid
 from typing import Any
 
 from bcm_local.runtime import Context, Runtime
-from bcm_local.server.errors import AwsError, not_found
 from bcm_local.services import pagination
 from bcm_local.services.dataexports import exports
 from bcm_local.services.dataexports.exports import EXECUTIONS, EXPORTS
 from bcm_local.store import Record, Store
+from bcm_local.wire.errors import AwsError, not_found
 
 log = logging.getLogger("bcm_local.dataexports")
 

@@ -16,9 +16,9 @@ import uuid
 from typing import Any
 
 from bcm_local.runtime import Context
-from bcm_local.server.errors import AwsError, not_found, validation_error
 from bcm_local.services import pagination, tagging
 from bcm_local.store import Record, Store
+from bcm_local.wire.errors import AwsError, not_found, validation_error
 
 EXPORTS = "exports"
 NAMES = "export-names"

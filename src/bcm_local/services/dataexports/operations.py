@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from bcm_local.runtime import Context
-from bcm_local.server.json_protocol import Handler
 from bcm_local.services import pagination, tagging
 from bcm_local.services.dataexports import executions, exports
+from bcm_local.services.registry import Handler
 
 DEFAULT_MAX_RESULTS = 100
 Result = dict[str, Any]

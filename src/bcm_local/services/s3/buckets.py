@@ -7,11 +7,11 @@ import hashlib
 import re
 from typing import Any
 
+from bcm_local.objects.backend import S3Backend, s3_backend
+from bcm_local.objects.names import valid_bucket_name
 from bcm_local.runtime import Context
-from bcm_local.server.errors import AwsError
-from bcm_local.services.s3.backend import S3Backend, s3_backend
 from bcm_local.services.s3.errors import no_such_key, owned_bucket
-from bcm_local.services.s3.names import valid_bucket_name
+from bcm_local.wire.errors import AwsError
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 _LEGACY_REGIONS = {"EU": "eu-west-1"}

@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 
-from bcm_local.server.errors import AwsError
-from bcm_local.server.sigv4_chunks import EMPTY_SHA256, ChunkChain
+from bcm_local.wire.errors import AwsError
+from bcm_local.wire.http import EMPTY_SHA256, ChunkChain
 
 _MAX_LINE = 8192
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bcm_local.objects import checksums
+from bcm_local.objects.backend import ObjectMeta
+from bcm_local.objects.blobs import COPY_CHUNK, BlobStore, BlobWriter
 from bcm_local.runtime import Context
-from bcm_local.server.errors import AwsError
-from bcm_local.services.s3 import checksums
-from bcm_local.services.s3.backend import ObjectMeta
-from bcm_local.services.s3.blobs import COPY_CHUNK, BlobStore, BlobWriter
 from bcm_local.services.s3.buckets import owner
 from bcm_local.services.s3.errors import bad_digest, owned_bucket, precondition_failed
 from bcm_local.services.s3.ingest import invalid_request
@@ -22,6 +21,7 @@ from bcm_local.services.s3.multipart import (
     _upload,
 )
 from bcm_local.services.s3.objects import checksum_members, commit, etag_matches
+from bcm_local.wire.errors import AwsError
 
 
 def _invalid_part(upload_id: str, number: int, etag: str | None) -> AwsError:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bcm_local.server.errors import AwsError
-from bcm_local.services.s3.backend import AccessDeniedError, Bucket, NoSuchBucketError, S3Backend
+from bcm_local.objects.backend import AccessDeniedError, Bucket, NoSuchBucketError, S3Backend
+from bcm_local.wire.errors import AwsError
 
 # codes the botocore model does not carry (or carries without a status)
 STATUSES = {

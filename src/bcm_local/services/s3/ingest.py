@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bcm_local.server.errors import AwsError
-from bcm_local.server.rest_xml import StreamingPayload
-from bcm_local.services.s3 import checksums
-from bcm_local.services.s3.blobs import BlobStore, BlobWriter
+from bcm_local.objects import checksums
+from bcm_local.objects.blobs import BlobStore, BlobWriter
 from bcm_local.services.s3.chunked import ChunkedDecoder, decode, incomplete
 from bcm_local.services.s3.errors import bad_digest
+from bcm_local.wire.errors import AwsError
+from bcm_local.wire.rest import StreamingPayload
 
 MAX_OBJECT_SIZE = 5 << 30  # PutObject / UploadPart limit
 OFFLOAD_BYTES = 1 << 20  # bodies are hashed and written in batches of this on a worker

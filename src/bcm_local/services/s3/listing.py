@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+from bcm_local.objects.backend import ObjectMeta, S3Backend, next_prefix, s3_backend
 from bcm_local.runtime import Context
-from bcm_local.services.s3.backend import ObjectMeta, S3Backend, next_prefix, s3_backend
 from bcm_local.services.s3.buckets import owner
 from bcm_local.services.s3.errors import invalid_argument, owned_bucket
 

@@ -12,12 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from bcm_local.objects import checksums
+from bcm_local.objects.backend import DEFAULT_CONTENT_TYPE, ObjectMeta, S3Backend, s3_backend
+from bcm_local.objects.blobs import COPY_CHUNK, BlobWriter
 from bcm_local.runtime import Context
-from bcm_local.server.errors import AwsError
-from bcm_local.server.rest_xml import StreamingPayload
-from bcm_local.services.s3 import checksums
-from bcm_local.services.s3.backend import DEFAULT_CONTENT_TYPE, ObjectMeta, S3Backend, s3_backend
-from bcm_local.services.s3.blobs import COPY_CHUNK, BlobWriter
 from bcm_local.services.s3.errors import invalid_argument, no_such_upload, owned_bucket
 from bcm_local.services.s3.ingest import invalid_request, receive
 from bcm_local.services.s3.objects import (
@@ -25,6 +23,8 @@ from bcm_local.services.s3.objects import (
     stored_headers,
     valid_key,
 )
+from bcm_local.wire.errors import AwsError
+from bcm_local.wire.rest import StreamingPayload
 
 MIN_PART_SIZE = 5 << 20
 MAX_PART_NUMBER = 10000

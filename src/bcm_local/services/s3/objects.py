@@ -7,17 +7,16 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
-from bcm_local.runtime import Context
-from bcm_local.server.errors import AwsError
-from bcm_local.server.rest_xml import STATUS, StreamingPayload, format_time
-from bcm_local.services.s3 import checksums
-from bcm_local.services.s3.backend import (
+from bcm_local.objects import checksums
+from bcm_local.objects.backend import (
     DEFAULT_CONTENT_TYPE,
     NoSuchBucketError,
     ObjectMeta,
     S3Backend,
     s3_backend,
 )
+from bcm_local.objects.names import MAX_KEY_BYTES, InvalidKey, check_key
+from bcm_local.runtime import Context
 from bcm_local.services.s3.errors import (
     invalid_argument,
     no_such_bucket,
@@ -26,7 +25,9 @@ from bcm_local.services.s3.errors import (
     precondition_failed,
 )
 from bcm_local.services.s3.ingest import content_encoding, invalid_request, receive
-from bcm_local.services.s3.names import MAX_KEY_BYTES, InvalidKey, check_key
+from bcm_local.wire.errors import AwsError
+from bcm_local.wire.rest import STATUS, StreamingPayload
+from bcm_local.wire.timestamps import format_time
 
 # headers stored with an object and returned by GET/HEAD, by member name
 STORED_HEADERS = ("CacheControl", "ContentDisposition", "ContentLanguage", "Expires")

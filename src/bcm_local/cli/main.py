@@ -27,9 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     from bcm_local.delivery import emit
 
     emit.add_parser(commands)
-    from bcm_local import cli_client
+    from bcm_local.cli import commands as client_commands
 
-    cli_client.add_parsers(commands)
+    client_commands.add_parsers(commands)
     return parser
 
 
@@ -98,10 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bcm_local.delivery import emit
 
         return emit.run(args)
-    from bcm_local import cli_client
+    from bcm_local.cli import commands
 
-    if args.command in cli_client.COMMANDS:
-        return cli_client.run(args)
+    if args.command in commands.COMMANDS:
+        return commands.run(args)
     try:
         config = settings.load(flags=vars(args))
     except ValueError as err:

@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bcm_local.cli_client import (
+from bcm_local.cli.client import (
     DEFAULT_ACCOUNT,
     CliError,
     console,

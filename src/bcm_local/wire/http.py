@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 from urllib.parse import parse_qsl
 
-if TYPE_CHECKING:
-    from bcm_local.server.sigv4_chunks import ChunkChain
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+class ChunkChain(Protocol):
+    """Strict auth's check of a signed aws-chunked body, chunk by chunk (the server's
+    server/sigv4_chunks.py makes one; S3's chunk decoder feeds it)."""
+
+    trailer: bool  # the trailing headers are signed too
+
+    def chunk(self, signature: str | None, digest: str) -> None: ...
+
+    def trailers(self, signature: str | None, canonical: bytes) -> None: ...
+
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]

@@ -8,14 +8,14 @@ import sqlite3
 from functools import cache
 from urllib.parse import unquote
 
+from bcm_local.objects.backend import s3_backend
 from bcm_local.runtime import Context
-from bcm_local.server import model
-from bcm_local.server.errors import AwsError
-from bcm_local.server.http import Request, Response
 from bcm_local.server.rest_xml import Handler, RestXmlProtocol
 from bcm_local.services.s3 import buckets, completion, listing, multipart, objects
-from bcm_local.services.s3.backend import s3_backend
 from bcm_local.services.s3.errors import STATUSES
+from bcm_local.wire import model
+from bcm_local.wire.errors import AwsError
+from bcm_local.wire.http import Request, Response
 
 OPERATIONS: dict[str, Handler] = {
     "CreateBucket": buckets.create_bucket,

@@ -19,9 +19,9 @@ from typing import Any
 
 import orjson
 
+from bcm_local.objects.blobs import BlobStore, BlobWriter, hash_file
+from bcm_local.objects.names import check_key, valid_bucket_name
 from bcm_local.runtime import Runtime
-from bcm_local.services.s3.blobs import BlobStore, BlobWriter, hash_file
-from bcm_local.services.s3.names import check_key, valid_bucket_name
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS s3_buckets (

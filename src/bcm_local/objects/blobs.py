@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from bcm_local.server.http import FileBody
-from bcm_local.services.s3.checksums import HASHERS, Hasher
+from bcm_local.objects.checksums import HASHERS, Hasher
+from bcm_local.wire.http import FileBody
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 COPY_CHUNK = 1 << 20
