@@ -112,29 +112,42 @@ SERVICES: dict[str, tuple[str, str, str]] = {
     "AWSLambda": ("AWS Lambda", "Compute", "Serverless Compute"),
     "AmazonDynamoDB": ("Amazon DynamoDB", "Databases", "NoSQL Databases"),
     "AmazonVPC": ("Amazon Virtual Private Cloud", "Networking", "Network Connectivity"),
-    "AWSELB": ("Elastic Load Balancing", "Networking", "Load Balancing"),
+    "AWSELB": ("Elastic Load Balancing", "Networking", "Application Networking"),
     "AWSDataTransfer": ("AWS Data Transfer", "Networking", "Network Connectivity"),
     "AmazonCloudWatch": ("Amazon CloudWatch", "Management and Governance", "Observability"),
-    "awskms": ("AWS Key Management Service", "Security", "Key Management"),
+    "awskms": ("AWS Key Management Service", "Security", "Secret Management"),
     "AmazonBedrock": ("Amazon Bedrock", "AI and Machine Learning", "Generative AI"),
     "AmazonECS": ("Amazon Elastic Container Service", "Compute", "Containers"),
     "AmazonEKS": ("Amazon Elastic Kubernetes Service", "Compute", "Containers"),
     "ComputeSavingsPlans": ("Savings Plans for AWS Compute usage", "Compute", "Other (Compute)"),
-    "AWSSupportBusiness": ("AWS Support (Business)", "Other", "Support"),
+    "AWSSupportBusiness": ("AWS Support (Business)", "Management and Governance", "Support"),
 }
 
-# product family / resource kind -> FOCUS subcategory override (EBS lives under AmazonEC2)
-SUBCATEGORY_BY_FAMILY = {
-    "Storage": "Block Storage",
-    "Storage Snapshot": "Backup Storage",
-    "Data Transfer": "Network Connectivity",
-    "NAT Gateway": "Network Connectivity",
+# product family -> the FOCUS (ServiceCategory, ServiceSubcategory) it is (EBS volumes and
+# NAT gateways are billed under Amazon EC2, whose category is Compute)
+FAMILY_CATEGORIES = {
+    "Storage": ("Storage", "Block Storage"),
+    "Storage Snapshot": ("Storage", "Backup Storage"),
+    "Data Transfer": ("Networking", "Network Connectivity"),
+    "NAT Gateway": ("Networking", "Network Connectivity"),
 }
 
 
 # families AWS lists as previous generation (EC2, and RDS as db.<family>.<size>)
 PREVIOUS_GENERATION = frozenset({"c1", "c3", "cc2", "cr1", "g2", "hi1", "hs1", "i2", "m1", "m2"})
 PREVIOUS_GENERATION |= {"m3", "r3", "t1"}
+
+
+def focus_categories(product_code: str, family: str) -> tuple[str, str]:
+    """FOCUS ServiceCategory and ServiceSubcategory of a line: its service's category (one
+    per ServiceName, ServiceName-C-005-C) and, for a product family of its own, that family's
+    subcategory when it belongs to the same category, else `Other (<category>)` (a
+    subcategory is under its category, ServiceSubcategory-C-004-M)."""
+    _, category, subcategory = SERVICES.get(product_code, ("", "Other", "Other (Other)"))
+    found = FAMILY_CATEGORIES.get(family)
+    if found is None:
+        return category, subcategory
+    return category, found[1] if found[0] == category else f"Other ({category})"
 
 
 def current_generation(instance_type: str) -> str:

@@ -227,9 +227,8 @@ def _append(
     kind = str(c.get("kind", ""))
     once = line.pattern == "once"
     region = catalog.REGIONS.get(line.region or "")
-    service = catalog.SERVICES.get(line.service_code) or catalog.SERVICES.get(line.product_code)
-    category, subcategory = (service[1], service[2]) if service else ("Other", "Other (Other)")
-    subcategory = catalog.SUBCATEGORY_BY_FAMILY.get(line.product_family, subcategory)
+    code = line.service_code if line.service_code in catalog.SERVICES else line.product_code
+    category, subcategory = catalog.focus_categories(code, line.product_family)
     h0, h1 = (0, period.active_hours) if once else (p.h0, p.h1)
     cost = (line.amount or 0.0) if once else line.rate * line.price
     charge, frequency, charge_class = _charge(line.line_item_type, line.bill_type)
@@ -291,9 +290,11 @@ def _append(
         "ri_count": str(c["count"]) if kind == "ri_fee" else None,
         "ri_units": _money(float(c["reserved"])) if kind == "ri_fee" else None,
         "ri_az": None,
+        # FOCUS PricingCategory: a commitment's lines (covered usage, its fees) are
+        # Committed, other usage and purchases Standard, tax and credits have none
         "pricing_category": "Committed"
-        if kind in ("sp", "ri")
-        else ("Standard" if charge == "Usage" else None),
+        if kind
+        else ("Standard" if charge in ("Usage", "Purchase") else None),
         "commitment_type": (
             "Compute Savings Plan" if kind.startswith("sp") else "Reserved Instance"
         )
@@ -308,7 +309,7 @@ def _append(
         "charge_category": charge,
         "charge_frequency": frequency,
         "charge_class": charge_class,
-        "sku_meter": _meter(line.usage_type, region),
+        "sku_meter": _meter(line.usage_type, region) if line.sku else None,
         "u": line.rate,
         "c": cost,
         "pub": 0.0 if once else line.rate * line.list_price,

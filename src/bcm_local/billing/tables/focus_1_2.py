@@ -21,6 +21,7 @@ from bcm_local.billing.tables.sql import (
     discount_expr,
     select_list,
 )
+from bcm_local.billing.usage.commitments import TERM_HOURS
 
 if TYPE_CHECKING:
     from bcm_local.billing.model.build import Dataset
@@ -224,7 +225,12 @@ COMMON: dict[str, str] = {
     "CommitmentDiscountId": "commitment_id",
     "CommitmentDiscountQuantity": (
         "CASE WHEN sp_rate IS NOT NULL THEN k * sp_eff WHEN sp_commitment IS NOT NULL THEN k * c "
-        "WHEN line_item_type = 'DiscountedUsage' THEN k * u END"
+        "WHEN line_item_type = 'DiscountedUsage' THEN k * u "
+        # reservation fees: the hours reserved in the period, and the term's hours upfront
+        "WHEN line_item_type = 'RIFee' THEN k * u "
+        "WHEN line_item_type = 'Fee' AND ri_arn IS NOT NULL THEN k * u * "
+        f"CASE lease_contract_length WHEN '3yr' THEN {TERM_HOURS['3yr']} "
+        f"ELSE {TERM_HOURS['1yr']} END END"
     ),
     "CommitmentDiscountStatus": "commitment_status",
     "CommitmentDiscountType": "commitment_type",
@@ -243,7 +249,9 @@ COMMON: dict[str, str] = {
     "PricingCurrencyContractedUnitPrice": "lp",
     "PricingCurrencyEffectiveCost": _EFFECTIVE,
     "PricingCurrencyListUnitPrice": "lp",
-    "PricingQuantity": f"CASE WHEN {_ONCE} THEN NULL ELSE k * u END",
+    # the usage amount of every Usage and Purchase row (CUR's line_item_usage_amount), so each
+    # row with a PricingUnit has a PricingQuantity; null on tax and credits
+    "PricingQuantity": "CASE WHEN charge_category IN ('Usage', 'Purchase') THEN k * u END",
     "PricingUnit": "unit",
     "ProviderName": const("AWS"),
     "PublisherName": const("AWS"),
@@ -258,7 +266,7 @@ COMMON: dict[str, str] = {
     "SkuId": "sku",
     "SkuMeter": "sku_meter",
     "SkuPriceId": "rate_code",
-    "SkuPriceDetails": "product_map",
+    "SkuPriceDetails": "CASE WHEN rate_code IS NOT NULL THEN product_map END",
     "SubAccountId": "account_id",
     "SubAccountName": "account_name",
     "SubAccountType": const("Linked Account"),

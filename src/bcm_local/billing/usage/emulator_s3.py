@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from bcm_local.billing import catalog
+from bcm_local.billing.scenario import ids
 from bcm_local.billing.usage.lines import UsageContext, UsageLine, account_directory
 
 
@@ -93,5 +94,6 @@ class S3BucketsEnumerator:
                     f"${unit_price:.10f}".rstrip("0")
                     + f" per {unit} ({usage}) of bucket {stats.name}",
                     family,
+                    sku=ids.sku(stats.region, "AmazonS3", usage, operation),
                     **common,  # type: ignore[arg-type]
                 )
