@@ -7,31 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 from billing_support import dataset, fetch, scalar, view
+from focus_rules import ALLOWED
 
 from bcm_local.billing import tables
 from bcm_local.billing.model.build import Dataset
 
-SERVICE_CATEGORIES = {
-    "AI and Machine Learning",
-    "Analytics",
-    "Business Applications",
-    "Compute",
-    "Databases",
-    "Developer Tools",
-    "Multicloud",
-    "Identity",
-    "Integration",
-    "Internet of Things",
-    "Management and Governance",
-    "Media",
-    "Migration",
-    "Mobile",
-    "Networking",
-    "Security",
-    "Storage",
-    "Web",
-    "Other",
-}
+SERVICE_CATEGORIES = ALLOWED["ServiceCategory"]  # FOCUS 1.2's list
 
 
 @pytest.fixture(scope="module", params=[tables.FOCUS_1_2, tables.FOCUS_1_0])

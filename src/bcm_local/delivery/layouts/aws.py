@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bcm_local.billing.scenario.periods import Period
-from bcm_local.delivery.layouts.floci import CONTENT_TYPES, base
+from bcm_local.delivery.layouts.floci import CONTENT_TYPES, ExportLayout, base
 from bcm_local.delivery.sql import Output
 from bcm_local.delivery.writer import CSV, extension, write_empty
 
 if TYPE_CHECKING:
     from bcm_local.billing.model.build import Dataset
     from bcm_local.delivery.pipeline import Run, Selection
-    from bcm_local.delivery.sink import ObjectSink
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,7 @@ def manifest(
 
 
 @dataclass
-class AwsLayout:
+class AwsLayout(ExportLayout):
     """`export` is the export's definition (ExportArn and Name go into the manifest);
     `bucket` is what the manifest's URIs name. CREATE_NEW_REPORT (`overwrite` False) puts
     each run under its `<moment>-<executionId>/` folder."""
@@ -113,18 +112,8 @@ class AwsLayout:
     chunk: int | None
     selected: Selection | None = None
 
-    def before(self, sink: ObjectSink) -> list[str]:
-        return []
-
-    def begin(self, run: Run) -> None:
-        self.selected = self.select(run)
-
     def partitions(self, data: Dataset) -> list[Period | None]:
         return list(data.periods)
-
-    def selection(self, run: Run, period: Period | None) -> Selection:
-        assert self.selected is not None, "begin() chooses the selection"
-        return self.selected
 
     def _part(self, period: Period | None) -> Partition:
         assert period is not None
@@ -155,6 +144,3 @@ class AwsLayout:
         manifests = [part.manifest_key] + ([part.latest_manifest_key] if part.folder else [])
         for key in manifests:
             run.put_bytes(key, body, "application/json")
-
-    def end(self, run: Run) -> None:
-        pass

@@ -34,8 +34,30 @@ def is_floci_run_file(folder: str, key: str) -> bool:
     return bool(rest) and "/" not in rest and rest.endswith((".parquet", ".csv.gz"))
 
 
+class ExportLayout:
+    """What both Data Exports layouts share: one selection (the export's SQL over its
+    table), chosen once the bill is open, and nothing to do before or after the
+    partitions."""
+
+    select: Callable[[Run], Selection]
+    selected: Selection | None
+
+    def before(self, sink: ObjectSink) -> list[str]:
+        return []
+
+    def begin(self, run: Run) -> None:
+        self.selected = self.select(run)
+
+    def selection(self, run: Run, period: Period | None) -> Selection:
+        assert self.selected is not None, "begin() chooses the selection"
+        return self.selected
+
+    def end(self, run: Run) -> None:
+        pass
+
+
 @dataclass
-class FlociLayout:
+class FlociLayout(ExportLayout):
     prefix: str
     name: str
     execution_id: str
@@ -44,18 +66,8 @@ class FlociLayout:
     chunk: int | None = None
     selected: Selection | None = None
 
-    def before(self, sink: ObjectSink) -> list[str]:
-        return []
-
-    def begin(self, run: Run) -> None:
-        self.selected = self.select(run)
-
     def partitions(self, data: Dataset) -> list[Period | None]:
         return [None]
-
-    def selection(self, run: Run, period: Period | None) -> Selection:
-        assert self.selected is not None, "begin() chooses the selection"
-        return self.selected
 
     def put_data(self, run: Run, period: Period | None, files: list[Path]) -> list[str]:
         (path,) = files
@@ -73,6 +85,3 @@ class FlociLayout:
         for old in run.sink.list_keys(folder + "/"):
             if old not in keys and is_floci_run_file(folder, old):
                 run.sink.delete(old)
-
-    def end(self, run: Run) -> None:
-        pass
