@@ -176,7 +176,12 @@ def test_bill_json_filters_by_tag_period_and_metric(console: str) -> None:
 
 def test_summary_json_counts_what_the_emulator_holds(console: str) -> None:
     summary = get_json(console + "/_bcm_local/api/summary")
-    assert summary["services"] == {"bcm-data-exports": "running", "cur": "running", "s3": "running"}
+    assert summary["services"] == {
+        "bcm-data-exports": "running",
+        "cur": "running",
+        "ce": "running",
+        "s3": "running",
+    }
     mine = summary["account"]
     assert mine["id"] == "000000000000" and mine["exports"] == 3 and mine["cur_reports"] == 1
     assert mine["execution_states"].get("DELIVERY_FAILURE", 0) >= 1

@@ -37,7 +37,12 @@ def post(
 def test_health_reports_version_and_services(server: ServerProcess) -> None:
     health = server.health()
     assert health["version"]
-    assert health["services"] == {"bcm-data-exports": "running", "cur": "running", "s3": "running"}
+    assert health["services"] == {
+        "bcm-data-exports": "running",
+        "cur": "running",
+        "ce": "running",
+        "s3": "running",
+    }
     assert health["persistent"] is False
 
 

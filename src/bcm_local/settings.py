@@ -172,6 +172,29 @@ SETTINGS: tuple[Setting, ...] = (
         "more is refused with ServiceQuotaExceededException. Empty: no limits.",
         kind=_quotas,
     ),
+    # -- Cost Explorer (bcm_local.services.ce, bcm_local.billing.queries) --
+    Setting("BCM_LOCAL_CE_ENABLED", "true", "Enable or disable Cost Explorer (ce).", kind=_bool),
+    Setting(
+        "BCM_LOCAL_CE_HOURLY",
+        "true",
+        "Hourly Cost Explorer data (Granularity HOURLY, the last 14 days), which AWS makes an "
+        "opt-in; false answers HOURLY requests with a ValidationException.",
+        kind=_bool,
+    ),
+    Setting(
+        "BCM_LOCAL_CE_PAGE_SIZE",
+        "5000",
+        "Cost Explorer results per page: groups (GetCostAndUsage) or values (GetDimensionValues, "
+        "GetTags); more come with a NextPageToken.",
+        kind=int,
+    ),
+    Setting(
+        "BCM_LOCAL_CE_REQUESTS_PER_SECOND",
+        "0",
+        "Cost Explorer request rate per account above which calls fail with "
+        "LimitExceededException, like AWS's throttling; 0: no limit.",
+        kind=float,
+    ),
     # -- billing data and export files (bcm_local.billing, bcm_local.delivery) --
     Setting(
         "BCM_LOCAL_STRICT_SQL",

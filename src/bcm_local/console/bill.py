@@ -11,25 +11,17 @@ that is no longer current is answered once more while a worker rebuilds it (see 
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import threading
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+from bcm_local.billing.queries.cache import BillCache
 from bcm_local.console.html import esc, page
 from bcm_local.console.view import View, json_response
 from bcm_local.runtime import Runtime
 from bcm_local.wire.http import Response
 
-log = logging.getLogger("bcm_local.console")
-
 METRICS = ("BilledCost", "EffectiveCost", "ListCost")
-_KEEP = 8  # bills cached per server
 
 _AGGREGATE = """
 SELECT strftime(BillingPeriodStart, '%Y-%m') AS period,
@@ -49,36 +41,6 @@ class Bill:
     con: Any  # DuckDB with tables `bill` (aggregate, `id` per row) and `bill_tags` (id, k, v)
     periods: list[tuple[str, str, str]]  # (label, first day, last day with usage)
     built_at: datetime
-
-
-@dataclass
-class _Slot:
-    bill: Bill
-    fresh: tuple[Any, ...]  # (hour, buckets) the bill was built for
-    refreshing: bool = False
-
-
-_CACHES: weakref.WeakKeyDictionary[Runtime, OrderedDict[tuple[Any, ...], _Slot]] = (
-    weakref.WeakKeyDictionary()
-)
-_LOCK = threading.Lock()  # guards the caches
-_BUILDING = threading.Lock()  # one build at a time; cached bills stay readable meanwhile
-
-
-def _key(runtime: Runtime, account: str, now: datetime) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    """(what identifies the bill, what makes it current): the hour (the current month grows
-    by the hour) and the account's buckets (their storage and requests are billed)."""
-    config = runtime.config
-    path = str(config.billing_scenario)
-    mtime = Path(path).stat().st_mtime if path else 0.0
-    buckets: tuple[Any, ...] = ()
-    if config.s3_enabled:
-        from bcm_local.objects.backend import s3_backend
-
-        buckets = tuple(s3_backend(runtime).bucket_stats(account))
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    settings = (config.billing_seed, config.billing_backfill_months, config.billing_scale)
-    return (account, path, mtime, *settings), (hour, buckets)
 
 
 def _build(runtime: Runtime, account: str, now: datetime) -> Bill:
@@ -111,70 +73,20 @@ def _build(runtime: Runtime, account: str, now: datetime) -> Bill:
     return Bill(small, periods, now)
 
 
-def _store(runtime: Runtime, key: tuple[Any, ...], slot: _Slot) -> None:
-    with _LOCK:
-        cache = _CACHES.setdefault(runtime, OrderedDict())
-        cache[key] = slot
-        cache.move_to_end(key)
-        while len(cache) > _KEEP:  # connections close when the last reader lets go
-            cache.popitem(last=False)
-
-
-def _refresh(runtime: Runtime, account: str, key: tuple[Any, ...]) -> None:
-    try:
-        with _BUILDING:
-            now = runtime.clock.now()
-            _, fresh = _key(runtime, account, now)
-            slot = _CACHES.get(runtime, OrderedDict()).get(key)
-            if slot is None or slot.fresh != fresh:
-                _store(runtime, key, _Slot(_build(runtime, account, now), fresh))
-    except Exception as err:
-        log.warning("building the bill of %s failed: %s", account, err)
-        with _LOCK:
-            slot = _CACHES.get(runtime, OrderedDict()).get(key)
-            if slot is not None:
-                slot.refreshing = False
+BILLS: BillCache[Bill] = BillCache(_build)
 
 
 def prefetch(runtime: Runtime, account: str) -> None:
     """Start building the account's bill in a worker if it has none yet (any console page
     calls this, so the bill page usually opens on a bill that is already there)."""
-    try:
-        key, _ = _key(runtime, account, runtime.clock.now())
-    except OSError:  # a missing scenario file: the bill view reports it
-        return
-    with _LOCK:
-        if key in _CACHES.get(runtime, OrderedDict()) or _BUILDING.locked():
-            return
-    with contextlib.suppress(RuntimeError):  # the server is shutting down
-        runtime.workers.submit(_refresh, runtime, account, key)
+    BILLS.prefetch(runtime, account)
 
 
 def bill_for(runtime: Runtime, account: str) -> Bill:
     """The account's bill. Once built, it is answered from the cache; when it is no longer
     current (a new hour, the account's buckets changed) the previous one is answered (its
     `built_at` says when it was computed) while a worker rebuilds it."""
-    now = runtime.clock.now()
-    key, fresh = _key(runtime, account, now)
-    with _LOCK:
-        cache = _CACHES.setdefault(runtime, OrderedDict())
-        slot = cache.get(key)
-        if slot is not None:
-            cache.move_to_end(key)
-            if slot.fresh != fresh and not slot.refreshing:
-                slot.refreshing = True
-                try:
-                    runtime.workers.submit(_refresh, runtime, account, key)
-                except RuntimeError:  # the server is shutting down
-                    slot.refreshing = False
-            return slot.bill
-    with _BUILDING:  # a second caller for the same bill waits, then finds it cached
-        with _LOCK:
-            slot = _CACHES.setdefault(runtime, OrderedDict()).get(key)
-        if slot is None:
-            slot = _Slot(_build(runtime, account, now), fresh)
-            _store(runtime, key, slot)
-    return slot.bill
+    return BILLS.get_or_stale(runtime, account)
 
 
 class BadFilter(ValueError):

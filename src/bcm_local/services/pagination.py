@@ -32,6 +32,14 @@ def encode(store: Store, listing: str, seq: int) -> str:
 
 
 def decode(store: Store, listing: str, token: str) -> int:
+    found, seq = read(store, token)
+    if found != listing:
+        raise BadToken(token)
+    return seq
+
+
+def read(store: Store, token: str) -> tuple[str, int]:
+    """(the listing, the position) of a genuine token; BadToken otherwise."""
     try:
         raw = base64.urlsafe_b64decode(token.encode())
         payload, mac = raw[:-16], raw[-16:]
@@ -39,12 +47,12 @@ def decode(store: Store, listing: str, token: str) -> int:
         data = json.loads(payload)
     except (ValueError, UnicodeError):
         raise BadToken(token) from None
-    if not hmac.compare_digest(mac, expected) or data.get("l") != listing:
+    if not hmac.compare_digest(mac, expected) or not isinstance(data, dict):
         raise BadToken(token)
-    seq = data.get("s")
-    if not isinstance(seq, int):
+    listing, seq = data.get("l"), data.get("s")
+    if not isinstance(listing, str) or not isinstance(seq, int):
         raise BadToken(token)
-    return seq
+    return listing, seq
 
 
 def page(

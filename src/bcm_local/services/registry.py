@@ -56,6 +56,13 @@ JSON_SERVICES: tuple[JsonService, ...] = (
         "cur_enabled",
         "bcm_local.services.cur.emit:ensure_scheduled",
     ),
+    JsonService(
+        "ce",
+        "ce",
+        "AWSInsightsIndexService",
+        "bcm_local.services.ce.operations",
+        "ce_enabled",
+    ),
 )
 
 BY_TARGET: dict[str, JsonService] = {s.target_prefix: s for s in JSON_SERVICES}

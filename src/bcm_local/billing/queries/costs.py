@@ -1,0 +1,165 @@
+"""GetCostAndUsage (and WithResources) as one GROUP BY over the facts: the buckets of the
+interval, up to two group keys, the metrics asked for; shaped as CE's ResultsByTime.
+
+Amounts are sums of CUR 2.0 columns (queries/facts.py), written as CE writes them: a
+decimal string. A cost's unit is USD; a usage amount's is the pricing unit its lines share,
+or "N/A" when they mix units (CE's answer for UsageQuantity across usage types).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bcm_local.billing.queries import timespan
+from bcm_local.billing.queries.dimensions import DIMENSIONS, column
+from bcm_local.billing.queries.facts import COST_METRICS, METRICS, Facts
+from bcm_local.billing.queries.filters import invalid, literal
+from bcm_local.billing.queries.timespan import Bucket, Span
+from bcm_local.billing.scenario.periods import month_start
+
+GROUP_TYPES = ("DIMENSION", "TAG", "COST_CATEGORY")
+MAX_GROUPS = 2
+
+
+@dataclass(frozen=True)
+class GroupKey:
+    type: str
+    key: str
+
+    def sql(self, resources: bool) -> str:
+        if self.type == "TAG":
+            return f"coalesce(tags[{literal(self.key)}], '')"
+        if self.type == "COST_CATEGORY":
+            return f"coalesce(cost_categories[{literal(self.key)}], '')"
+        if self.key == "RESOURCE_ID":
+            return "resource_id"
+        return column(self.key)
+
+    def label(self, value: str) -> str:
+        return value if self.type == "DIMENSION" else f"{self.key}${value}"
+
+
+def group_keys(groups: list[dict[str, str]] | None, resources: bool = False) -> list[GroupKey]:
+    found: list[GroupKey] = []
+    for g in groups or ():
+        kind, key = g.get("Type"), g.get("Key")
+        if kind not in GROUP_TYPES or not key:
+            raise invalid(f"GroupBy needs a Type ({', '.join(GROUP_TYPES)}) and a Key.")
+        if kind == "DIMENSION":
+            dim = DIMENSIONS.get(key)
+            groupable = dim is not None and (dim.groups or (resources and key == "RESOURCE_ID"))
+            if not groupable:
+                raise invalid(f"Group Definition dimension is invalid. Dimension {key!r} ")
+        gk = GroupKey(kind, key)
+        if gk in found:
+            raise invalid("Group Definition cannot contain the same key twice.")
+        found.append(gk)
+    if len(found) > MAX_GROUPS:
+        raise invalid(f"Group Definition can only have up to {MAX_GROUPS} groups.")
+    return found
+
+
+def metric_names(metrics: list[str] | None) -> list[str]:
+    names = list(dict.fromkeys(metrics or ()))
+    if not names:
+        raise invalid("Metrics must hold at least one of: " + ", ".join(sorted(METRICS)))
+    unknown = [m for m in names if m not in METRICS]
+    if unknown:
+        raise invalid(
+            f"Metrics {unknown} are not valid; valid metrics are: {', '.join(sorted(METRICS))}"
+        )
+    return names
+
+
+def amount(value: float) -> str:
+    """CE's decimal string: up to 10 decimals, no trailing zeros, "0" for zero."""
+    text = f"{value:.10f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+@dataclass
+class CostQuery:
+    span: Span
+    granularity: str
+    metrics: list[str]
+    groups: list[GroupKey]
+    where: str  # filters.condition(...)
+    resources: bool = False
+
+
+def _metric_sql(metrics: list[str]) -> list[str]:
+    out = [f"sum({m})" for m in metrics]
+    if "UsageQuantity" in metrics:
+        out += ["count(DISTINCT unit) FILTER (WHERE unit <> '')", "max(unit)"]
+    return out
+
+
+def _values(metrics: list[str], row: tuple[Any, ...]) -> dict[str, dict[str, str]]:
+    units = None
+    if "UsageQuantity" in metrics:
+        distinct, unit = row[len(metrics)], row[len(metrics) + 1]
+        units = unit if distinct == 1 else "N/A"
+    out = {}
+    for n, m in enumerate(metrics):
+        unit = "USD" if m in COST_METRICS else (units if m == "UsageQuantity" else "N/A")
+        out[m] = {"Amount": amount(row[n] or 0.0), "Unit": unit or "N/A"}
+    return out
+
+
+def _zero(metrics: list[str]) -> dict[str, dict[str, str]]:
+    return {m: {"Amount": "0", "Unit": "USD" if m in COST_METRICS else "N/A"} for m in metrics}
+
+
+def estimated(facts: Facts, bucket: Bucket) -> bool:
+    """True for a bucket that reaches into the open month or past the bill's last hour."""
+    if bucket.end > facts.through:
+        return True
+    return any(m.estimated and bucket.end > m.start and bucket.start < m.end for m in facts.months)
+
+
+def results_by_time(facts: Facts, q: CostQuery) -> list[dict[str, Any]]:
+    """ResultsByTime for the whole interval (the caller pages it)."""
+    table = "facts_resources" if q.resources else "facts"
+    keys = [g.sql(q.resources) for g in q.groups]
+    select = [timespan.bucket_sql(q.granularity) + " AS b", *keys, *_metric_sql(q.metrics)]
+    order = ", ".join(str(n + 1) for n in range(1 + len(keys)))
+    sql = (
+        f"SELECT {', '.join(select)} FROM {table} WHERE t >= ? AND t < ? AND ({q.where}) "
+        f"GROUP BY {order} ORDER BY {order}"
+    )
+    span = [timespan.naive(q.span.start), timespan.naive(q.span.end)]
+    cur = facts.cursor()
+    try:
+        rows = cur.execute(sql, span).fetchall()
+    finally:
+        cur.close()
+    buckets = timespan.buckets(q.span, q.granularity)
+    index = {timespan.naive(b.start): n for n, b in enumerate(buckets)}
+    if q.granularity == "MONTHLY":  # a clipped first month starts mid-month
+        index[timespan.naive(month_start(buckets[0].start))] = 0
+    grouped: list[list[dict[str, Any]]] = [[] for _ in buckets]
+    totals: list[dict[str, dict[str, str]] | None] = [None] * len(buckets)
+    width = len(keys)
+    for row in rows:
+        n = index.get(row[0])
+        if n is None:
+            continue
+        values = _values(q.metrics, row[1 + width :])
+        if width:
+            labels = [g.label(v) for g, v in zip(q.groups, row[1 : 1 + width], strict=True)]
+            grouped[n].append({"Keys": labels, "Metrics": values})
+        else:
+            totals[n] = values
+    out = []
+    for n, bucket in enumerate(buckets):
+        entry: dict[str, Any] = {"TimePeriod": bucket.label(q.granularity)}
+        if width:
+            entry["Total"] = {}
+            entry["Groups"] = grouped[n]
+        else:
+            entry["Total"] = totals[n] or _zero(q.metrics)
+            entry["Groups"] = []
+        entry["Estimated"] = estimated(facts, bucket)
+        out.append(entry)
+    return out
