@@ -20,7 +20,7 @@ from bcm_local.server.validate import Validator, summary
 from bcm_local.services.registry import Handler
 from bcm_local.wire.errors import AwsError, log_internal
 from bcm_local.wire.http import Response
-from bcm_local.wire.model import ServiceModel
+from bcm_local.wire.model import Serialized, ServiceModel
 
 log = logging.getLogger("bcm_local")
 
@@ -65,6 +65,8 @@ class JsonProtocol:
         result = handler(ctx, **params)
         if inspect.isawaitable(result):
             result = await result
+        if isinstance(result, Serialized):
+            return Response(200, self._headers(ctx.request_id), result.body)
         out = self.serialize(op.output, result) if op.output else {}
         return Response(200, self._headers(ctx.request_id), orjson.dumps(out))
 

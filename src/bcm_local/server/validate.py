@@ -146,7 +146,7 @@ class Validator:
 
     def _string(self, shape: dict[str, Any]) -> Check:
         enum = shape.get("enum")
-        pattern = re.compile(shape["pattern"]) if "pattern" in shape else None
+        pattern = python_pattern(shape["pattern"]) if "pattern" in shape else None
         enum_set = set(enum or ())
 
         def check(value: str, path: str, found: list[tuple[Violation, Any]]) -> None:
@@ -204,6 +204,24 @@ def _range(shape: dict[str, Any]) -> Check:
             )
 
     return check
+
+
+# Java's Unicode classes, which some models' patterns use (Cost Explorer's names), in
+# Python's terms: letters and numbers are word characters, separators are spaces
+_JAVA_CLASSES = {r"\p{L}": r"\w", r"\p{N}": r"\w", r"\p{Z}": r"\s"}
+
+
+def python_pattern(pattern: str) -> re.Pattern[str] | None:
+    """The model's pattern as a Python regex; None (not checked) when Python cannot read it,
+    so an odd pattern never turns a request into an internal error."""
+    text = pattern
+    for java, python in _JAVA_CLASSES.items():
+        text = text.replace(java, python)
+    text = re.sub(r"(\\[ws])-(?!\])", r"\1\\-", text)  # "\s-_": a hyphen, not a range
+    try:
+        return re.compile(text)
+    except re.error:
+        return None
 
 
 def summary(found: list[tuple[Violation, Any]]) -> str:

@@ -15,9 +15,11 @@ from typing import Any
 
 from bcm_local.runtime import Runtime
 from bcm_local.settings import Config
+from bcm_local.wire.model import Serialized
 
-# an operation: parsed, validated input members in, output members out (maybe awaited)
-Handler = Callable[..., dict[str, Any] | Awaitable[dict[str, Any]]]
+# an operation: parsed, validated input members in, output members out (maybe awaited),
+# or its output already serialized
+Handler = Callable[..., dict[str, Any] | Serialized | Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)

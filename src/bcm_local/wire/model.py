@@ -70,3 +70,11 @@ def load(service: str) -> ServiceModel:
     version = sorted(p.name for p in root.iterdir() if p.is_dir())[-1]
     with gzip.open(root / version / "service-2.json.gz", "rt", encoding="utf-8") as fh:
         return ServiceModel(json.load(fh))
+
+
+@dataclass(frozen=True)
+class Serialized:
+    """An operation's output already in its wire form (JSON bytes that follow the output
+    shape exactly); the JSON protocol writes it as it is. For answers kept ready-made."""
+
+    body: bytes

@@ -15,7 +15,7 @@ from bcm_local.billing.queries import timespan
 from bcm_local.billing.queries.dimensions import DIMENSIONS, column
 from bcm_local.billing.queries.facts import COST_METRICS, METRICS, Facts
 from bcm_local.billing.queries.filters import invalid, literal
-from bcm_local.billing.queries.timespan import Bucket, Span
+from bcm_local.billing.queries.timespan import Span
 from bcm_local.billing.scenario.periods import month_start
 
 GROUP_TYPES = ("DIMENSION", "TAG", "COST_CATEGORY")
@@ -38,6 +38,11 @@ class GroupKey:
 
     def label(self, value: str) -> str:
         return value if self.type == "DIMENSION" else f"{self.key}${value}"
+
+    def label_sql(self, resources: bool) -> str:
+        """The group's Key as CE writes it (key$value for tags and cost categories)."""
+        expr = self.sql(resources)
+        return expr if self.type == "DIMENSION" else f"{literal(self.key + '$')} || {expr}"
 
 
 def group_keys(groups: list[dict[str, str]] | None, resources: bool = False) -> list[GroupKey]:
@@ -88,40 +93,43 @@ class CostQuery:
     resources: bool = False
 
 
+def amount_sql(total: str) -> str:
+    """`amount` in SQL: the same decimal string, made by DuckDB."""
+    return (
+        f"CASE WHEN abs({total}) < 5e-11 THEN '0' "
+        f"ELSE regexp_replace(printf('%.10f', {total}), '\\.?0+$', '') END"
+    )
+
+
 def _metric_sql(metrics: list[str]) -> list[str]:
-    out = [f"sum({m})" for m in metrics]
+    out = [amount_sql(f"sum({m})") for m in metrics]
     if "UsageQuantity" in metrics:
-        out += ["count(DISTINCT unit) FILTER (WHERE unit <> '')", "max(unit)"]
+        out.append(
+            "CASE WHEN count(DISTINCT unit) FILTER (WHERE unit <> '') = 1 "
+            "THEN max(unit) ELSE 'N/A' END"
+        )
     return out
 
 
-def _values(metrics: list[str], row: tuple[Any, ...]) -> dict[str, dict[str, str]]:
-    units = None
+def _units(metrics: list[str]) -> list[str]:
+    return ["USD" if m in COST_METRICS else "N/A" for m in metrics]
+
+
+def _values(metrics: list[str], units: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
     if "UsageQuantity" in metrics:
-        distinct, unit = row[len(metrics)], row[len(metrics) + 1]
-        units = unit if distinct == 1 else "N/A"
-    out = {}
-    for n, m in enumerate(metrics):
-        unit = "USD" if m in COST_METRICS else (units if m == "UsageQuantity" else "N/A")
-        out[m] = {"Amount": amount(row[n] or 0.0), "Unit": unit or "N/A"}
-    return out
+        units = list(units)
+        units[metrics.index("UsageQuantity")] = row[len(metrics)] or "N/A"
+    return {m: {"Amount": row[n], "Unit": units[n]} for n, m in enumerate(metrics)}
 
 
 def _zero(metrics: list[str]) -> dict[str, dict[str, str]]:
-    return {m: {"Amount": "0", "Unit": "USD" if m in COST_METRICS else "N/A"} for m in metrics}
-
-
-def estimated(facts: Facts, bucket: Bucket) -> bool:
-    """True for a bucket that reaches into the open month or past the bill's last hour."""
-    if bucket.end > facts.through:
-        return True
-    return any(m.estimated and bucket.end > m.start and bucket.start < m.end for m in facts.months)
+    return {m: {"Amount": "0", "Unit": u} for m, u in zip(metrics, _units(metrics), strict=True)}
 
 
 def results_by_time(facts: Facts, q: CostQuery) -> list[dict[str, Any]]:
     """ResultsByTime for the whole interval (the caller pages it)."""
     table = "facts_resources" if q.resources else "facts"
-    keys = [g.sql(q.resources) for g in q.groups]
+    keys = [g.label_sql(q.resources) for g in q.groups]
     select = [timespan.bucket_sql(q.granularity) + " AS b", *keys, *_metric_sql(q.metrics)]
     order = ", ".join(str(n + 1) for n in range(1 + len(keys)))
     sql = (
@@ -139,18 +147,20 @@ def results_by_time(facts: Facts, q: CostQuery) -> list[dict[str, Any]]:
     if q.granularity == "MONTHLY":  # a clipped first month starts mid-month
         index[timespan.naive(month_start(buckets[0].start))] = 0
     grouped: list[list[dict[str, Any]]] = [[] for _ in buckets]
-    totals: list[dict[str, dict[str, str]] | None] = [None] * len(buckets)
+    totals: list[dict[str, Any] | None] = [None] * len(buckets)
     width = len(keys)
+    units = _units(q.metrics)
     for row in rows:
         n = index.get(row[0])
         if n is None:
             continue
-        values = _values(q.metrics, row[1 + width :])
+        values = _values(q.metrics, units, row[1 + width :])
         if width:
-            labels = [g.label(v) for g, v in zip(q.groups, row[1 : 1 + width], strict=True)]
-            grouped[n].append({"Keys": labels, "Metrics": values})
+            grouped[n].append({"Keys": list(row[1 : 1 + width]), "Metrics": values})
         else:
             totals[n] = values
+    open_from = min((m.start for m in facts.months if m.estimated), default=facts.through)
+    open_from = min(open_from, facts.through)
     out = []
     for n, bucket in enumerate(buckets):
         entry: dict[str, Any] = {"TimePeriod": bucket.label(q.granularity)}
@@ -160,6 +170,6 @@ def results_by_time(facts: Facts, q: CostQuery) -> list[dict[str, Any]]:
         else:
             entry["Total"] = totals[n] or _zero(q.metrics)
             entry["Groups"] = []
-        entry["Estimated"] = estimated(facts, bucket)
+        entry["Estimated"] = bucket.end > open_from
         out.append(entry)
     return out

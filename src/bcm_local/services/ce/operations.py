@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from bcm_local.billing.queries import costs, filters, values
+from bcm_local.billing.queries.facts import Facts
 from bcm_local.billing.queries.timespan import Span, invalid, recent
 from bcm_local.runtime import Context
-from bcm_local.services.ce import bills
+from bcm_local.services.ce import answers, bills
 from bcm_local.services.ce.paging import Pager
 from bcm_local.services.registry import Handler
+from bcm_local.wire.model import Serialized
 
 Result = dict[str, Any]
 VALUES_MAX = 1000  # GetDimensionValues / GetTags MaxResults upper limit
@@ -30,7 +32,9 @@ def _pager(ctx: Context, operation: str, params: dict[str, Any], size: int | Non
     )
 
 
-def _cost_results(ctx: Context, operation: str, params: dict[str, Any], resources: bool) -> Result:
+def _cost_results(
+    ctx: Context, operation: str, params: dict[str, Any], resources: bool
+) -> Serialized:
     granularity = params["Granularity"]
     if resources and granularity not in ("DAILY", "HOURLY"):
         raise invalid("GetCostAndUsageWithResources supports DAILY and HOURLY granularity.")
@@ -49,6 +53,13 @@ def _cost_results(ctx: Context, operation: str, params: dict[str, Any], resource
     bill = bills.for_call(ctx, granularity)
     bills.available(bill, span, now)
     query = costs.CostQuery(span, granularity, metrics, groups, where, resources)
+    return answers.answer(
+        ctx, bill, operation, params, lambda: _cost_page(bill, query, pager, params)
+    )
+
+
+def _cost_page(bill: Facts, query: costs.CostQuery, pager: Pager, params: dict[str, Any]) -> Result:
+    groups = query.groups
     page, token = pager.results(costs.results_by_time(bill, query), params.get("NextPageToken"))
     result: Result = {"ResultsByTime": page}
     if params.get("GroupBy"):
@@ -66,11 +77,11 @@ def _cost_results(ctx: Context, operation: str, params: dict[str, Any], resource
     return result
 
 
-def get_cost_and_usage(ctx: Context, **params: Any) -> Result:
+def get_cost_and_usage(ctx: Context, **params: Any) -> Serialized:
     return _cost_results(ctx, "GetCostAndUsage", params, resources=False)
 
 
-def get_cost_and_usage_with_resources(ctx: Context, **params: Any) -> Result:
+def get_cost_and_usage_with_resources(ctx: Context, **params: Any) -> Serialized:
     if not params.get("Metrics"):
         params["Metrics"] = ["UnblendedCost"]
     return _cost_results(ctx, "GetCostAndUsageWithResources", params, resources=True)
@@ -85,7 +96,7 @@ def _values_span(ctx: Context, params: dict[str, Any]) -> tuple[Span, Any]:
     return span, max_results
 
 
-def get_dimension_values(ctx: Context, **params: Any) -> Result:
+def get_dimension_values(ctx: Context, **params: Any) -> Serialized:
     span, max_results = _values_span(ctx, params)
     context = values.context_of(params.get("Context"))
     dimension = params["Dimension"]
@@ -98,31 +109,44 @@ def get_dimension_values(ctx: Context, **params: Any) -> Result:
         recent(span, now, "Resource-level data")
     bill = bills.for_call(ctx)
     bills.available(bill, span, now)
-    found = values.dimension_values(
-        bill, span, dimension, context, where, params.get("SearchString"), params.get("SortBy")
-    )
-    page, token = pager.items(found, params.get("NextPageToken"))
-    result: Result = {"DimensionValues": page, "ReturnSize": len(page), "TotalSize": len(found)}
-    if token:
-        result["NextPageToken"] = token
-    return result
+
+    def compute() -> Result:
+        found = values.dimension_values(
+            bill, span, dimension, context, where, params.get("SearchString"), params.get("SortBy")
+        )
+        page, token = pager.items(found, params.get("NextPageToken"))
+        out: Result = {"DimensionValues": page, "ReturnSize": len(page), "TotalSize": len(found)}
+        if token:
+            out["NextPageToken"] = token
+        return out
+
+    return answers.answer(ctx, bill, "GetDimensionValues", params, compute)
 
 
-def get_tags(ctx: Context, **params: Any) -> Result:
+def get_tags(ctx: Context, **params: Any) -> Serialized:
     span, max_results = _values_span(ctx, params)
     where = filters.condition(params.get("Filter"))
     pager = _pager(ctx, "GetTags", params, max_results or VALUES_MAX)
     pager.offset(params.get("NextPageToken"))
     bill = bills.for_call(ctx)
     bills.available(bill, span, ctx.clock.now())
-    found = values.tags(
-        bill, span, params.get("TagKey"), where, params.get("SearchString"), params.get("SortBy")
-    )
-    page, token = pager.items(found, params.get("NextPageToken"))
-    result: Result = {"Tags": page, "ReturnSize": len(page), "TotalSize": len(found)}
-    if token:
-        result["NextPageToken"] = token
-    return result
+
+    def compute() -> Result:
+        found = values.tags(
+            bill,
+            span,
+            params.get("TagKey"),
+            where,
+            params.get("SearchString"),
+            params.get("SortBy"),
+        )
+        page, token = pager.items(found, params.get("NextPageToken"))
+        out: Result = {"Tags": page, "ReturnSize": len(page), "TotalSize": len(found)}
+        if token:
+            out["NextPageToken"] = token
+        return out
+
+    return answers.answer(ctx, bill, "GetTags", params, compute)
 
 
 OPERATIONS: dict[str, Handler] = {
