@@ -227,10 +227,13 @@ def answered(ce: Any, **request: Any) -> dict[tuple[datetime, tuple[str, ...]], 
     return out
 
 
-def all_results(ce: Any, **request: Any) -> Iterator[dict[str, Any]]:
+def all_results(ce: Any, resources: bool = False, **request: Any) -> Iterator[dict[str, Any]]:
+    """Every page's ResultsByTime entries, in order (a period split over pages comes back
+    once per page)."""
+    call = ce.get_cost_and_usage_with_resources if resources else ce.get_cost_and_usage
     token = None
     while True:
-        page = ce.get_cost_and_usage(**request, **({"NextPageToken": token} if token else {}))
+        page = call(**request, **({"NextPageToken": token} if token else {}))
         yield from page["ResultsByTime"]
         token = page.get("NextPageToken")
         if not token:
