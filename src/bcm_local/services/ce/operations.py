@@ -12,7 +12,7 @@ from typing import Any
 from bcm_local.billing.queries import costs, filters, values
 from bcm_local.billing.queries.timespan import Span, invalid, recent
 from bcm_local.runtime import Context
-from bcm_local.services.ce import bills
+from bcm_local.services.ce import bills, comparisons
 from bcm_local.services.ce.paging import Pager
 from bcm_local.services.registry import Handler
 
@@ -131,3 +131,4 @@ OPERATIONS: dict[str, Handler] = {
     "GetDimensionValues": get_dimension_values,
     "GetTags": get_tags,
 }
+OPERATIONS.update(comparisons.OPERATIONS)
