@@ -238,6 +238,30 @@ def test_drivers_sum_to_the_difference(
     assert _close(overall, every["Difference"])
 
 
+def test_usage_change_is_at_the_baseline_rate(ce: Any) -> None:
+    """On the bill's own lines: USAGE_CHANGE moves the baseline amount by the change of
+    usage at the baseline rate; RATE_CHANGE takes it from there to the comparison."""
+    params = _request("UnblendedCost", FEB, MAY)
+    found = _all_pages(ce.get_cost_comparison_drivers, "CostComparisonDrivers", **params)
+    kinds = {x["Type"] for d in found for x in d["CostDrivers"]}
+    assert {"USAGE_CHANGE", "RATE_CHANGE"} <= kinds  # the bill has both (tiers move rates)
+    checked = 0
+    for d in found:
+        by_type = {x["Type"]: x["Metrics"] for x in d["CostDrivers"]}
+        usage = by_type.get("USAGE_CHANGE")
+        if usage is None or float(usage["UsageQuantity"]["BaselineTimePeriodAmount"]) == 0:
+            continue
+        cost, quantity = usage["UnblendedCost"], usage["UsageQuantity"]
+        rate = float(cost["BaselineTimePeriodAmount"]) / float(quantity["BaselineTimePeriodAmount"])
+        expected = float(quantity["ComparisonTimePeriodAmount"]) * rate
+        assert _close(cost["ComparisonTimePeriodAmount"], expected)
+        if "RATE_CHANGE" in by_type:
+            rate_change = by_type["RATE_CHANGE"]["UnblendedCost"]
+            assert _close(rate_change["BaselineTimePeriodAmount"], expected)
+        checked += 1
+    assert checked
+
+
 def _sums(b: float, c: float, u0: float, u1: float, n0: int = 1, n1: int = 1) -> Sums:
     return Sums(b, c, u0, u1, n0, n1, frozenset({"Hrs"}))
 
