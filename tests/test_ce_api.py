@@ -405,3 +405,37 @@ def test_rate_limit_and_hourly_switch() -> None:
             Metrics=["UnblendedCost"],
         )
         assert code == "ValidationException" and "BCM_LOCAL_CE_HOURLY" in message
+
+
+def _listed_dimensions(context: str) -> list[str]:
+    """The dimensions AWS's own model documents for a GetDimensionValues context."""
+    import re
+
+    doc = load("ce").shape("GetDimensionValuesRequest")["members"]["Context"]["documentation"]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", doc))
+    part = re.split(rf"context to {context} ?, you can use the following dimensions", text)[1]
+    part = re.split(r"If you set the context to", part)[0]
+    return re.findall(
+        r"\b([A-Z][A-Z_]+[A-Z]) (?:\(Utilization only\) |\(Coverage only\) )?- ", part
+    )
+
+
+def test_every_documented_dimension_is_answered(bill: cs.Delivered) -> None:
+    """Every dimension AWS lists for COST_AND_USAGE maps to the bill (PRODUCT_ATTRIBUTE,
+    Bedrock's product attributes, is the one left out, see the README)."""
+    listed = _listed_dimensions("COST_AND_USAGE")
+    assert {"SERVICE", "USAGE_TYPE_GROUP", "RECORD_TYPE", "RESOURCE_ID"} <= set(listed)
+    day = bill.now.replace(hour=0) - timedelta(days=2)
+    span = _span(day, day + timedelta(days=1))
+    answered = {}
+    for dimension in listed:
+        if dimension == "PRODUCT_ATTRIBUTE":
+            continue
+        answer = bill.ce.get_dimension_values(TimePeriod=span, Dimension=dimension)
+        answered[dimension] = answer["TotalSize"]
+    assert answered["SERVICE"] > 5 and answered["RESOURCE_ID"] > 5
+    for context in ("RESERVATIONS", "SAVINGS_PLANS"):
+        for dimension in _listed_dimensions(context):
+            if dimension in ("SCOPE", "TAG"):
+                continue  # utilization and coverage (issue 20)
+            bill.ce.get_dimension_values(TimePeriod=span, Dimension=dimension, Context=context)

@@ -35,7 +35,11 @@ def connect(temp_dir: Path | None = None) -> Any:
     config: dict[str, Any] = {"threads": 2, "preserve_insertion_order": True}
     if temp_dir is not None:
         config["temp_directory"] = str(temp_dir)
-    return duckdb.connect(":memory:", config=config)
+    con = duckdb.connect(":memory:", config=config)
+    # ICU's zone defaults to the machine's; bytes must not depend on where they are made
+    # (the setting can only be SET once ICU is loaded, not passed in config)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
 
 
 def open_dataset(

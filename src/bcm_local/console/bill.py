@@ -59,6 +59,7 @@ def _build(runtime: Runtime, account: str, now: datetime) -> Bill:
     finally:
         con.close()
     small = duckdb.connect(":memory:", config={"threads": 1})
+    small.execute("SET TimeZone = 'UTC'")
     small.register("agg", rows)
     small.execute("CREATE TABLE bill AS SELECT row_number() OVER () AS id, * FROM agg")
     small.unregister("agg")
