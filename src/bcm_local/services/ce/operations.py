@@ -13,7 +13,7 @@ from bcm_local.billing.queries import costs, filters, values
 from bcm_local.billing.queries.facts import Facts
 from bcm_local.billing.queries.timespan import Span, invalid, recent
 from bcm_local.runtime import Context
-from bcm_local.services.ce import answers, bills, comparisons
+from bcm_local.services.ce import answers, bills, comparisons, forecasts
 from bcm_local.services.ce.paging import Pager
 from bcm_local.services.registry import Handler
 from bcm_local.wire.model import Serialized
@@ -156,3 +156,4 @@ OPERATIONS: dict[str, Handler] = {
     "GetTags": get_tags,
 }
 OPERATIONS.update(comparisons.OPERATIONS)
+OPERATIONS.update(forecasts.OPERATIONS)
