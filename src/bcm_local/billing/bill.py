@@ -29,10 +29,10 @@ def granularity_of(table: str, props: dict[str, str]) -> str:
     return props.get("TIME_GRANULARITY", "DAILY")
 
 
-def connect(temp_dir: Path | None = None) -> Any:
+def connect(temp_dir: Path | None = None, threads: int = 2) -> Any:
     import duckdb
 
-    config: dict[str, Any] = {"threads": 2, "preserve_insertion_order": True}
+    config: dict[str, Any] = {"threads": threads, "preserve_insertion_order": True}
     if temp_dir is not None:
         config["temp_directory"] = str(temp_dir)
     con = duckdb.connect(":memory:", config=config)
@@ -40,6 +40,24 @@ def connect(temp_dir: Path | None = None) -> Any:
     # (the setting can only be SET once ICU is loaded, not passed in config)
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+def arrow(result: Any) -> Any:
+    """A DuckDB relation's or query result's rows as an Arrow table (2.x: to_arrow_table;
+    1.x: arrow / fetch_arrow_table)."""
+    fetch = getattr(result, "to_arrow_table", None) or getattr(result, "fetch_arrow_table", None)
+    return (fetch or result.arrow)()
+
+
+def materialise(rows: Any, statement: str, threads: int) -> Any:
+    """A small in-memory DuckDB of its own, made by `statement` from the Arrow table `rows`
+    (seen as the view `rows`): what a query side keeps of a bill after the bill's own
+    connection is closed."""
+    small = connect(threads=threads)
+    small.register("rows", rows)
+    small.execute(statement)
+    small.unregister("rows")
+    return small
 
 
 def open_dataset(

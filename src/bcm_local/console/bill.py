@@ -44,25 +44,18 @@ class Bill:
 
 
 def _build(runtime: Runtime, account: str, now: datetime) -> Bill:
-    import duckdb
-
     from bcm_local.billing import bill, tables
 
     con = bill.connect()
     try:
         data = bill.open_dataset(con, runtime.config, account, now, "DAILY", runtime=runtime)
         focus = tables.table_sql(data, tables.FOCUS_1_2)
-        result = con.execute(_AGGREGATE.format(focus=focus))
-        # DuckDB 1.x: fetch_arrow_table; 2.x: to_arrow_table
-        rows = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
-        rows = rows()
+        rows = bill.arrow(con.execute(_AGGREGATE.format(focus=focus)))
     finally:
         con.close()
-    small = duckdb.connect(":memory:", config={"threads": 1})
-    small.execute("SET TimeZone = 'UTC'")
-    small.register("agg", rows)
-    small.execute("CREATE TABLE bill AS SELECT row_number() OVER () AS id, * FROM agg")
-    small.unregister("agg")
+    small = bill.materialise(
+        rows, "CREATE TABLE bill AS SELECT row_number() OVER () AS id, * FROM rows", threads=1
+    )
     small.execute(
         "CREATE TABLE bill_tags AS SELECT id, unnest(map_keys(tags)) AS k, "
         "unnest(map_values(tags)) AS v FROM bill"

@@ -96,8 +96,6 @@ FROM ({cur2})"""
 def build(runtime: Any, account: str, now: datetime, granularity: str) -> Facts:
     """The account's facts at `granularity` (HOURLY: the current and previous month only,
     which hold the last 14 days CE answers hourly)."""
-    import duckdb
-
     from bcm_local.billing import bill, tables
 
     con = bill.connect()
@@ -114,17 +112,12 @@ def build(runtime: Any, account: str, now: datetime, granularity: str) -> Facts:
         cur2 = tables.table_sql(
             data, tables.CUR2, {"INCLUDE_RESOURCES": "TRUE", "TIME_GRANULARITY": granularity}
         )
-        con.execute("SET TimeZone = 'UTC'")
-        relation = con.sql(_projection(str(cur2)))
-        # DuckDB 2.x: to_arrow_table; 1.x: arrow
-        arrow = (getattr(relation, "to_arrow_table", None) or relation.arrow)()
+        projected = bill.arrow(con.sql(_projection(str(cur2))))
     finally:
         con.close()
-    small = duckdb.connect(":memory:", config={"threads": 2})
-    small.execute("SET TimeZone = 'UTC'")
-    small.register("projected", arrow)
-    small.execute("CREATE TABLE facts_resources AS SELECT * FROM projected ORDER BY t")
-    small.unregister("projected")
+    small = bill.materialise(
+        projected, "CREATE TABLE facts_resources AS SELECT * FROM rows ORDER BY t", threads=2
+    )
     sums = ", ".join(f"sum({m}) AS {m}" for m in METRICS)
     keys = ", ".join(
         ["t", *(column(n) for n in FACT_DIMENSIONS), "tags", "cost_categories", "unit"]

@@ -66,6 +66,18 @@ def _search(value: str, search: str | None) -> str:
     return f"contains(lower({value}), {literal(search.lower())})"
 
 
+def _rows(facts: Facts, sql: str, span: Span) -> list[tuple[Any, ...]]:
+    """`sql`'s rows, its two parameters the interval's bounds."""
+    cur = facts.cursor()
+    try:
+        found: list[tuple[Any, ...]] = cur.execute(
+            sql, [timespan.naive(span.start), timespan.naive(span.end)]
+        ).fetchall()
+        return found
+    finally:
+        cur.close()
+
+
 def dimension_values(
     facts: Facts,
     span: Span,
@@ -85,11 +97,7 @@ def dimension_values(
         f"AND {_CONTEXT_ROWS[context]} AND {value} <> '' AND {_search(value, search)} "
         f"GROUP BY 1 ORDER BY {_order(sort_by, value)}"
     )
-    cur = facts.cursor()
-    try:
-        rows = cur.execute(sql, [timespan.naive(span.start), timespan.naive(span.end)]).fetchall()
-    finally:
-        cur.close()
+    rows = _rows(facts, sql, span)
     out = []
     for found, unit in rows:
         attributes: dict[str, str] = {}
@@ -118,9 +126,5 @@ def tags(
         f"SELECT v FROM {rows_sql} WHERE t >= ? AND t < ? AND ({where}) AND v IS NOT NULL "
         f"AND v <> '' AND {_search('v', search)} GROUP BY 1 ORDER BY {_order(sort_by, 'v')}"
     )
-    cur = facts.cursor()
-    try:
-        rows = cur.execute(sql, [timespan.naive(span.start), timespan.naive(span.end)]).fetchall()
-    finally:
-        cur.close()
+    rows = _rows(facts, sql, span)
     return [r[0] for r in rows]

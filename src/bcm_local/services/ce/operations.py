@@ -96,6 +96,15 @@ def _values_span(ctx: Context, params: dict[str, Any]) -> tuple[Span, Any]:
     return span, max_results
 
 
+def _listed(pager: Pager, found: list[Any], params: dict[str, Any], member: str) -> Result:
+    """One page of a listing, with its sizes and the token of the next."""
+    page, token = pager.items(found, params.get("NextPageToken"))
+    out: Result = {member: page, "ReturnSize": len(page), "TotalSize": len(found)}
+    if token:
+        out["NextPageToken"] = token
+    return out
+
+
 def get_dimension_values(ctx: Context, **params: Any) -> Serialized:
     span, max_results = _values_span(ctx, params)
     context = values.context_of(params.get("Context"))
@@ -114,11 +123,7 @@ def get_dimension_values(ctx: Context, **params: Any) -> Serialized:
         found = values.dimension_values(
             bill, span, dimension, context, where, params.get("SearchString"), params.get("SortBy")
         )
-        page, token = pager.items(found, params.get("NextPageToken"))
-        out: Result = {"DimensionValues": page, "ReturnSize": len(page), "TotalSize": len(found)}
-        if token:
-            out["NextPageToken"] = token
-        return out
+        return _listed(pager, found, params, "DimensionValues")
 
     return answers.answer(ctx, bill, "GetDimensionValues", params, compute)
 
@@ -140,11 +145,7 @@ def get_tags(ctx: Context, **params: Any) -> Serialized:
             params.get("SearchString"),
             params.get("SortBy"),
         )
-        page, token = pager.items(found, params.get("NextPageToken"))
-        out: Result = {"Tags": page, "ReturnSize": len(page), "TotalSize": len(found)}
-        if token:
-            out["NextPageToken"] = token
-        return out
+        return _listed(pager, found, params, "Tags")
 
     return answers.answer(ctx, bill, "GetTags", params, compute)
 
