@@ -8,6 +8,7 @@ Skipped, with the reason, when Playwright or Chromium is missing (`.ci/run` inst
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -198,6 +199,51 @@ def test_bill_filters_by_tag_through_the_form(page: Any, console: str) -> None:
     assert page.inner_text("#bill-tag strong") == f"{TAG[0]}={TAG[1]}"
     periods = page.eval_on_selector_all("#filter-period option", "o => o.map(x => x.value)")
     assert periods and all(len(p) == 7 for p in periods)
+
+
+def _ce_groups(console: str, request: dict[str, Any]) -> dict[str, float]:
+    """boto3's GetCostAndUsage of the page's own request: totals per group."""
+    ce, found, token = make_client(console, "ce"), {}, None
+    while True:
+        answer = ce.get_cost_and_usage(**request, **({"NextPageToken": token} if token else {}))
+        for entry in answer["ResultsByTime"]:
+            for grp in entry["Groups"]:
+                amount = float(grp["Metrics"][request["Metrics"][0]]["Amount"])
+                found[grp["Keys"][0]] = found.get(grp["Keys"][0], 0.0) + amount
+        token = answer.get("NextPageToken")
+        if not token:
+            return found
+
+
+def _page_request(page: Any) -> dict[str, Any]:
+    shown = page.inner_text("#ce-request")
+    request: dict[str, Any] = json.loads(shown.split("--cli-input-json '", 1)[1].rstrip("'"))
+    return request
+
+
+def test_cost_explorer_page_draws_what_ce_answers(page: Any, console: str, tmp_path: Path) -> None:
+    open_bill(page, console + "/_bcm_local/ce?granularity=DAILY")
+    want = _ce_groups(console, _page_request(page))
+    drawn = chart_totals(page, "ce-chart")
+    assert drawn and page.locator("#ce-chart rect.segment").count() >= len(drawn)
+    for name, total in drawn.items():
+        if not name.startswith("Other ("):  # the chart folds the smallest groups
+            assert_close(name, total, want[name])
+    assert abs(sum(drawn.values()) - sum(want.values())) < 2e-3
+    assert abs(segment_sum(page, "ce-chart") - sum(want.values())) < 2e-3
+    assert page.locator("#ce-table tbody tr").count() == len(want)
+    shoot(page, "cost-explorer", tmp_path)
+    groups = page.eval_on_selector_all("#ce-group option", "o => o.map(x => x.value)")
+    assert {"SERVICE", "LINKED_ACCOUNT", "REGION", "USAGE_TYPE", f"TAG:{TAG[0]}"} <= set(groups)
+    page.select_option("#ce-group", "LINKED_ACCOUNT")
+    page.wait_for_url("**group=LINKED_ACCOUNT**")
+    page.wait_for_selector("body[data-ready]")
+    accounts = chart_totals(page, "ce-chart")
+    assert accounts and all(len(a) == 12 and a.isdigit() for a in accounts)
+    assert abs(sum(accounts.values()) - sum(want.values())) < 2e-3
+    request = _page_request(page)
+    assert request["GroupBy"] == [{"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}]
+    assert request["Granularity"] == "DAILY"  # the form keeps the other choices
 
 
 def test_s3_pages_browse_and_download(page: Any, console: str, tmp_path: Path) -> None:

@@ -14,7 +14,13 @@ from bcm_local import __version__
 from bcm_local.console.view import ROOT, SECURITY_HEADERS, View, known_accounts
 from bcm_local.wire.http import Response
 
-NAV = (("/", "Exports"), ("/bill", "Bill"), ("/s3", "S3"), ("/cur", "Legacy CUR"))
+NAV = (
+    ("/", "Exports"),
+    ("/bill", "Bill"),
+    ("/ce", "Cost Explorer"),
+    ("/s3", "S3"),
+    ("/cur", "Legacy CUR"),
+)
 GOOD = {"HEALTHY", "DELIVERY_SUCCESS", "SUCCESS"}
 BAD = {"UNHEALTHY", "QUERY_FAILURE", "DELIVERY_FAILURE", "ERROR_PERMISSIONS", "ERROR_NO_BUCKET"}
 

@@ -14,7 +14,7 @@ import re
 import time
 from urllib.parse import unquote
 
-from bcm_local.console import api, bill, pages, s3pages
+from bcm_local.console import api, bill, costexplorer, pages, s3pages
 from bcm_local.console.view import ROOT, Handler, View, json_response, not_found
 from bcm_local.runtime import DEFAULT_ACCOUNT, Runtime
 from bcm_local.wire.http import Request, Response
@@ -25,12 +25,14 @@ _PAGES: list[tuple[str, Handler]] = [
     (r"/exports/([0-9A-Za-z_-]+)", pages.export_page),
     (r"/cur", pages.cur_page),
     (r"/bill", bill.bill_page),
+    (r"/ce", costexplorer.ce_page),
     (r"/s3", s3pages.buckets_page),
     (r"/s3/([^/]+)", s3pages.bucket_page),
 ]
 _OTHERS: list[tuple[str, Handler]] = [
     (r"/download/([^/]+)/(.+)", s3pages.download),
     (r"/api/bill", bill.bill_json),
+    (r"/api/ce", costexplorer.ce_json),
     (r"/api/summary", api.summary_json),
     (r"/static/([a-z0-9_-]+\.(?:js|css|svg))", api.static_file),
 ]

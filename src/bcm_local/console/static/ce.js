@@ -1,0 +1,127 @@
+/* bcm-local console: the Cost Explorer page. Reads /_bcm_local/api/ce with the page's own
+   query (start, end, granularity, metric, group, filter; account when one was selected):
+   the figures are the ce service's GetCostAndUsage answer, whose request the page shows.
+   When done, <body data-ready="true"> (or "error"). */
+(function () {
+  "use strict";
+  var root = document.getElementById("ce");
+  var query = new URLSearchParams(location.search);
+  var PARAMS = ["start", "end", "granularity", "metric", "group", "filter"];
+  var LABELS = { SERVICE: "Service", LINKED_ACCOUNT: "Account", REGION: "Region" };
+
+  function node(tag, text, attrs) {
+    var n = document.createElement(tag);
+    if (text !== undefined && text !== null) n.textContent = text;
+    Object.keys(attrs || {}).forEach(function (k) { n.setAttribute(k, attrs[k]); });
+    return n;
+  }
+
+  function url() {
+    var api = root.dataset.api, extra = new URLSearchParams();
+    PARAMS.forEach(function (k) { if (query.get(k)) extra.set(k, query.get(k)); });
+    var rest = extra.toString();
+    return rest ? api + (api.indexOf("?") < 0 ? "?" : "&") + rest : api;
+  }
+
+  function select(form, name, label, options, current) {
+    var wrap = node("label", label), box = node("select", null, { name: name, id: "ce-" + name });
+    options.forEach(function (o) {
+      var opt = node("option", o[1], { value: o[0] });
+      if (o[0] === (current || "")) opt.selected = true;
+      box.appendChild(opt);
+    });
+    box.addEventListener("change", function () { form.submit(); });
+    wrap.appendChild(box);
+    form.appendChild(wrap);
+  }
+
+  function current(request) {
+    var g = request.GroupBy[0], f = request.Filter, filter = "";
+    if (f && f.Dimensions) filter = f.Dimensions.Key + "=" + f.Dimensions.Values[0];
+    if (f && f.Tags) filter = "TAG:" + f.Tags.Key + "=" + f.Tags.Values[0];
+    return {
+      granularity: request.Granularity, metric: request.Metrics[0], filter: filter,
+      group: g.Type === "TAG" ? "TAG:" + g.Key : g.Key,
+    };
+  }
+
+  function form(data) {
+    var f = document.getElementById("ce-filters"), now = current(data.request), o = data.options;
+    f.textContent = "";
+    if (query.get("account")) f.appendChild(node("input", null, { type: "hidden", name: "account", value: query.get("account") }));
+    f.appendChild(node("input", null, { type: "hidden", name: "start", value: data.request.TimePeriod.Start }));
+    f.appendChild(node("input", null, { type: "hidden", name: "end", value: data.request.TimePeriod.End }));
+    var groups = Object.keys(o.groups).map(function (k) { return [k, o.groups[k]]; });
+    o.tags.forEach(function (t) { groups.push(["TAG:" + t, "Tag: " + t]); });
+    select(f, "group", "Group by", groups, now.group);
+    select(f, "granularity", "Granularity", o.granularities.map(function (g) { return [g, g]; }), now.granularity);
+    select(f, "metric", "Metric", o.metrics.map(function (m) { return [m, m]; }), now.metric);
+    var filters = [["", "everything"]];
+    Object.keys(o.values).forEach(function (d) {
+      o.values[d].forEach(function (v) { filters.push([d + "=" + v, (LABELS[d] || d) + " = " + v]); });
+    });
+    if (now.filter && !filters.some(function (x) { return x[0] === now.filter; })) filters.push([now.filter, now.filter]);
+    select(f, "filter", "Filter", filters, now.filter);
+  }
+
+  function summary(data) {
+    var box = document.getElementById("ce-summary"), span = data.request.TimePeriod;
+    box.textContent = "";
+    [[BcmChart.money(data.total, "USD"), data.request.Metrics[0] + " total", "ce-total"],
+     [span.Start + " – " + span.End, "time period (end exclusive)", "ce-span"],
+     [String(data.series.length), "groups", "ce-groups"]].forEach(function (f) {
+      var d = node("div", null, { id: f[2] });
+      d.append(node("strong", f[0]), node("span", f[1]));
+      box.appendChild(d);
+    });
+    document.getElementById("ce-total").dataset.value = String(data.total);
+  }
+
+  function table(data) {
+    var t = node("table"), head = node("tr");
+    head.appendChild(node("th", "Group"));
+    data.periods.forEach(function (p, i) { head.appendChild(node("th", p + (data.estimated[i] ? " *" : ""), { class: "num" })); });
+    head.appendChild(node("th", "Total", { class: "num" }));
+    t.appendChild(node("thead")).appendChild(head);
+    var body = t.appendChild(node("tbody"));
+    data.series.forEach(function (s) {
+      var tr = body.appendChild(node("tr", null, { "data-key": s.id }));
+      tr.dataset.value = String(s.total);
+      tr.appendChild(node("td", s.name));
+      s.daily.forEach(function (v) { tr.appendChild(node("td", BcmChart.money(v, "USD"), { class: "num" })); });
+      tr.appendChild(node("td", BcmChart.money(s.total, "USD"), { class: "num" }));
+    });
+    var el = document.getElementById("ce-table");
+    el.textContent = "";
+    el.appendChild(t);
+    if (data.estimated.some(Boolean)) el.appendChild(node("p", "* estimated: the open month", { class: "empty" }));
+  }
+
+  function draw(data) {
+    form(data);
+    summary(data);
+    var label = data.request.GroupBy[0].Key;
+    BcmChart.stacked(document.getElementById("ce-chart"), {
+      days: data.periods, series: data.series, currency: "USD",
+      title: data.request.Metrics[0] + " by " + label,
+    });
+    table(data);
+    document.getElementById("ce-request").textContent =
+      "aws ce get-cost-and-usage --cli-input-json '" + JSON.stringify(data.request) + "'";
+  }
+
+  var status = document.getElementById("ce-status");
+  fetch(url(), { headers: { accept: "application/json" } })
+    .then(function (r) { return r.json().then(function (body) { return [r.ok, body]; }); })
+    .then(function (res) {
+      if (!res[0]) throw new Error(res[1].message || "Cost Explorer did not answer");
+      draw(res[1]);
+      status.remove();
+      document.body.dataset.ready = "true";
+    })
+    .catch(function (err) {
+      status.textContent = String(err.message || err);
+      status.className = "reason";
+      document.body.dataset.ready = "error";
+    });
+})();
