@@ -374,7 +374,7 @@ def test_errors_of_the_bill_the_view_and_the_token(raw_ce: Any, operation: str) 
     other_view = {"BillingViewArn": "arn:aws:billing::999999999999:billingview/primary"}
     cases = [
         (before, "DataUnavailableException"),
-        (other_view, "ResourceNotFoundException"),
+        (other_view, "AccessDeniedException"),
         ({"NextPageToken": "not-a-token"}, "InvalidNextTokenException"),
     ]
     for change, code in cases:

@@ -180,6 +180,7 @@ def test_summary_json_counts_what_the_emulator_holds(console: str) -> None:
         "bcm-data-exports": "running",
         "cur": "running",
         "ce": "running",
+        "billing": "running",
         "s3": "running",
     }
     mine = summary["account"]

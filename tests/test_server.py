@@ -41,6 +41,7 @@ def test_health_reports_version_and_services(server: ServerProcess) -> None:
         "bcm-data-exports": "running",
         "cur": "running",
         "ce": "running",
+        "billing": "running",
         "s3": "running",
     }
     assert health["persistent"] is False

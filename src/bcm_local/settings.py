@@ -172,6 +172,13 @@ SETTINGS: tuple[Setting, ...] = (
         "more is refused with ServiceQuotaExceededException. Empty: no limits.",
         kind=_quotas,
     ),
+    # -- AWS Billing: billing views (bcm_local.services.billing) --
+    Setting(
+        "BCM_LOCAL_BILLING_ENABLED",
+        "true",
+        "Enable or disable AWS Billing (billing views).",
+        kind=_bool,
+    ),
     # -- Cost Explorer (bcm_local.services.ce, bcm_local.billing.queries) --
     Setting("BCM_LOCAL_CE_ENABLED", "true", "Enable or disable Cost Explorer (ce).", kind=_bool),
     Setting(

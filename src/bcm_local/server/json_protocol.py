@@ -36,8 +36,15 @@ class JsonProtocol:
         self.operations = operations
         self.validator = Validator(model)
         self._serializer = Serializer(model)
+        # the ValidationException's members, spelled as the model spells them (Reason and
+        # Fields in Data Exports, reason and fieldList in Billing)
         error = model.shapes.get("ValidationException", {}).get("members", {})
-        self._reason_field = "Reason" in error
+        self._reason_key = next((k for k in ("Reason", "reason") if k in error), "")
+        self._reason_field = bool(self._reason_key)
+        self._fields_key = next((k for k in ("Fields", "fieldList") if k in error), "")
+        field = model.shapes.get(error.get(self._fields_key, {}).get("shape", ""), {})
+        item = model.shapes.get(field.get("member", {}).get("shape", ""), {}).get("members", {})
+        self._field_keys = ("Name", "Message") if "Name" in item else ("name", "message")
 
     async def handle(self, ctx: Context, operation: str, body: bytes) -> Response:
         try:
@@ -98,10 +105,11 @@ class JsonProtocol:
     def _validation_members(self, found: list[Any], reason: str) -> dict[str, Any]:
         if not self._reason_field:
             return {}
-        return {
-            "Reason": reason,
-            "Fields": [{"Name": v.path, "Message": v.message} for v, _ in found],
-        }
+        name, message = self._field_keys
+        out: dict[str, Any] = {self._reason_key: reason}
+        if self._fields_key:
+            out[self._fields_key] = [{name: v.path, message: v.message} for v, _ in found]
+        return out
 
     def serialize(self, shape_name: str, value: Any) -> Any:
         return self._serializer(shape_name, value)

@@ -65,6 +65,13 @@ JSON_SERVICES: tuple[JsonService, ...] = (
         "bcm_local.services.ce.operations",
         "ce_enabled",
     ),
+    JsonService(
+        "billing",
+        "billing",
+        "AWSBilling",
+        "bcm_local.services.billing.operations",
+        "billing_enabled",
+    ),
 )
 
 BY_TARGET: dict[str, JsonService] = {s.target_prefix: s for s in JSON_SERVICES}

@@ -38,9 +38,17 @@ def answer(
     operation: str,
     params: dict[str, Any],
     compute: Callable[[], dict[str, Any]],
+    where: str = "",
 ) -> Serialized:
+    """`where`: the condition the answer was computed under, when it is more than the
+    parameters say (a billing view's slice, which its owner may change)."""
     key = "\n".join(
-        (operation, ctx.account_id, json.dumps(params, sort_keys=True, separators=(",", ":")))
+        (
+            operation,
+            ctx.account_id,
+            json.dumps(params, sort_keys=True, separators=(",", ":")),
+            where,
+        )
     )
     with _LOCK:
         kept = _KEPT.setdefault(ctx.runtime, OrderedDict())

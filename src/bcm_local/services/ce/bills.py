@@ -10,11 +10,12 @@ import weakref
 from collections import deque
 from datetime import datetime
 
-from bcm_local.billing.queries import facts
+from bcm_local.billing.queries import facts, filters
 from bcm_local.billing.queries.cache import BillCache
 from bcm_local.billing.queries.facts import Facts
-from bcm_local.billing.queries.timespan import Span, invalid, stamp
+from bcm_local.billing.queries.timespan import Span, invalid, naive, stamp
 from bcm_local.runtime import Context, Runtime
+from bcm_local.services import billing_views
 from bcm_local.wire.errors import AwsError
 
 DAILY: BillCache[Facts] = BillCache(facts.daily, keep=4)
@@ -41,17 +42,29 @@ def throttle(ctx: Context) -> None:
         calls.append(now)
 
 
-def check_view(ctx: Context, arn: str | None) -> None:
-    """Only the caller's primary billing view exists until billing views are emulated."""
+def scoped(ctx: Context, arn: str | None, where: str, *, resources: bool = False) -> str:
+    """`where` restricted to the slice of the billing view `arn` (services/billing_views.py):
+    the primary view (or none) is the whole bill. Another account's view is refused
+    (AccessDeniedException), an unknown one is a ResourceNotFoundException."""
     if arn is None:
-        return
-    primary = f"arn:aws:billing::{ctx.account_id}:billingview/primary"
-    if arn != primary:
+        return where
+    try:
+        expression = billing_views.scope(ctx.store, ctx.account_id, arn)
+        low, high = billing_views.time_range(ctx.store, ctx.account_id, arn)
+    except AwsError as err:
+        if err.code != "ResourceNotFoundException":
+            raise
         raise AwsError(
-            "ResourceNotFoundException",
-            f"Billing view {arn} does not exist.",
-            ResourceName=arn,
-        )
+            "ResourceNotFoundException", f"Billing view {arn} does not exist.", ResourceName=arn
+        ) from None
+    parts = [where]
+    if expression is not None:
+        parts.append(filters.condition(expression, resources=resources))
+    if low is not None:
+        parts.append(f"t >= TIMESTAMP '{naive(low):%Y-%m-%d %H:%M:%S}'")
+    if high is not None:
+        parts.append(f"t <= TIMESTAMP '{naive(high):%Y-%m-%d %H:%M:%S}'")
+    return " AND ".join(f"({p})" for p in parts)
 
 
 def for_call(ctx: Context, granularity: str = "DAILY") -> Facts:

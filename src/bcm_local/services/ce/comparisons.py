@@ -30,14 +30,15 @@ class Request:
     """One comparison request, checked; `bill` is read last."""
 
     def __init__(self, ctx: Context, operation: str, params: dict[str, Any], most: int) -> None:
-        bills.check_view(ctx, params.get("BillingViewArn"))
         now = ctx.clock.now()
         self.months: Months = comparisons.months_of(
             params["BaselineTimePeriod"], params["ComparisonTimePeriod"], now
         )
         self.metric = comparisons.metric_name(params.get("MetricForComparison"))
         self.groups: list[GroupKey] = costs.group_keys(params.get("GroupBy"))
-        self.where = filters.condition(params.get("Filter"))
+        self.where = bills.scoped(
+            ctx, params.get("BillingViewArn"), filters.condition(params.get("Filter"))
+        )
         size = params.get("MaxResults") or min(most, int(ctx.config.ce_page_size))
         self.pager = Pager(
             ctx.store,

@@ -76,7 +76,6 @@ def _forecast(ctx: Context, operation: str, params: dict[str, Any], usage: bool)
         raise invalid(f"{operation} supports the metrics {', '.join(allowed)}, not {metric}.")
     if granularity not in AHEAD_MONTHS:
         raise invalid(f"{operation} supports only DAILY and MONTHLY granularities.")
-    bills.check_view(ctx, params.get("BillingViewArn"))
     span = Span.of(params["TimePeriod"])
     today = _today(ctx)
     if span.start < today:
@@ -91,6 +90,7 @@ def _forecast(ctx: Context, operation: str, params: dict[str, Any], usage: bool)
         )
     allowed = USAGE_FILTER_DIMENSIONS if usage else COST_FILTER_DIMENSIONS
     where = filters.condition(params.get("Filter"), allowed)
+    where = bills.scoped(ctx, params.get("BillingViewArn"), where)
     bill = bills.for_call(ctx)
 
     def compute() -> dict[str, Any]:
@@ -110,7 +110,7 @@ def _forecast(ctx: Context, operation: str, params: dict[str, Any], usage: bool)
             fitted, span, granularity, params.get("PredictionIntervalLevel"), unit
         )
 
-    return answers.answer(ctx, bill, operation, params, compute)
+    return answers.answer(ctx, bill, operation, params, compute, where)
 
 
 def get_cost_forecast(ctx: Context, **params: Any) -> Serialized:

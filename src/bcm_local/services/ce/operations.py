@@ -38,11 +38,11 @@ def _cost_results(
     granularity = params["Granularity"]
     if resources and granularity not in ("DAILY", "HOURLY"):
         raise invalid("GetCostAndUsageWithResources supports DAILY and HOURLY granularity.")
-    bills.check_view(ctx, params.get("BillingViewArn"))
     span = Span.of(params["TimePeriod"], granularity)
     metrics = costs.metric_names(params.get("Metrics"))
     groups = costs.group_keys(params.get("GroupBy"), resources=resources)
     where = filters.condition(params.get("Filter"), resources=resources)
+    where = bills.scoped(ctx, params.get("BillingViewArn"), where, resources=resources)
     pager = _pager(ctx, operation, params)
     pager.offset(params.get("NextPageToken"))  # a bad token fails before any work
     now = ctx.clock.now()
@@ -54,7 +54,7 @@ def _cost_results(
     bills.available(bill, span, now)
     query = costs.CostQuery(span, granularity, metrics, groups, where, resources)
     return answers.answer(
-        ctx, bill, operation, params, lambda: _cost_page(bill, query, pager, params)
+        ctx, bill, operation, params, lambda: _cost_page(bill, query, pager, params), where
     )
 
 
@@ -88,7 +88,6 @@ def get_cost_and_usage_with_resources(ctx: Context, **params: Any) -> Serialized
 
 
 def _values_span(ctx: Context, params: dict[str, Any]) -> tuple[Span, Any]:
-    bills.check_view(ctx, params.get("BillingViewArn"))
     span = Span.of(params["TimePeriod"])
     max_results = params.get("MaxResults")
     if max_results is not None and not 1 <= max_results <= VALUES_MAX:
@@ -110,7 +109,9 @@ def get_dimension_values(ctx: Context, **params: Any) -> Serialized:
     context = values.context_of(params.get("Context"))
     dimension = params["Dimension"]
     values.dimension_column(dimension, context)  # an unsupported dimension fails first
-    where = filters.condition(params.get("Filter"), resources=dimension == "RESOURCE_ID")
+    resources = dimension == "RESOURCE_ID"
+    where = filters.condition(params.get("Filter"), resources=resources)
+    where = bills.scoped(ctx, params.get("BillingViewArn"), where, resources=resources)
     pager = _pager(ctx, "GetDimensionValues", params, max_results or VALUES_MAX)
     pager.offset(params.get("NextPageToken"))
     now = ctx.clock.now()
@@ -125,12 +126,12 @@ def get_dimension_values(ctx: Context, **params: Any) -> Serialized:
         )
         return _listed(pager, found, params, "DimensionValues")
 
-    return answers.answer(ctx, bill, "GetDimensionValues", params, compute)
+    return answers.answer(ctx, bill, "GetDimensionValues", params, compute, where)
 
 
 def get_tags(ctx: Context, **params: Any) -> Serialized:
     span, max_results = _values_span(ctx, params)
-    where = filters.condition(params.get("Filter"))
+    where = bills.scoped(ctx, params.get("BillingViewArn"), filters.condition(params.get("Filter")))
     pager = _pager(ctx, "GetTags", params, max_results or VALUES_MAX)
     pager.offset(params.get("NextPageToken"))
     bill = bills.for_call(ctx)
@@ -147,7 +148,7 @@ def get_tags(ctx: Context, **params: Any) -> Serialized:
         )
         return _listed(pager, found, params, "Tags")
 
-    return answers.answer(ctx, bill, "GetTags", params, compute)
+    return answers.answer(ctx, bill, "GetTags", params, compute, where)
 
 
 OPERATIONS: dict[str, Handler] = {

@@ -1,0 +1,1 @@
+"""AWS Billing (`billing`): billing views, their source views and tags."""

@@ -1,0 +1,206 @@
+"""Billing views (`billing`) on a real server with boto3: the primary view, custom views
+and their source views, tags, AWS's errors, persistence; and Cost Explorer through a view,
+which answers exactly the slice of the delivered CUR 2.0 file the view lets through."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from bcm_local.testing import ServerProcess
+from tests import ce_support as cs
+from tests.conftest import make_client
+
+PRIMARY = f"arn:aws:billing::{cs.ACCOUNT}:billingview/primary"
+
+
+@pytest.fixture(scope="module")
+def bill() -> Iterator[cs.Delivered]:
+    with ServerProcess(env=cs.ENV) as server:
+        yield cs.Delivered(server)
+
+
+@pytest.fixture(scope="module")
+def billing(bill: cs.Delivered) -> Any:
+    return make_client(bill.server.endpoint, "billing", cs.ACCOUNT)
+
+
+def _code(call: Any, **kw: Any) -> str:
+    with pytest.raises(ClientError) as caught:
+        call(**kw)
+    return str(caught.value.response["Error"]["Code"])
+
+
+def _accounts(bill: cs.Delivered) -> list[str]:
+    return sorted({r.dims["LINKED_ACCOUNT"] for r in bill.rows})
+
+
+def test_the_primary_view_is_always_there(billing: Any) -> None:
+    view = billing.get_billing_view(arn=PRIMARY)["billingView"]
+    assert view["billingViewType"] == "PRIMARY" and view["ownerAccountId"] == cs.ACCOUNT
+    listed = billing.list_billing_views()["billingViews"]
+    assert listed[0]["arn"] == PRIMARY
+
+
+def test_custom_views_live_and_die_as_in_aws(billing: Any) -> None:
+    made = billing.create_billing_view(
+        name="team one",
+        description="accounts of team one",
+        sourceViews=[PRIMARY],
+        dataFilterExpression={"tags": {"key": "team", "values": ["storefront"]}},
+        resourceTags=[{"key": "owner", "value": "finops"}],
+    )
+    arn = made["arn"]
+    assert arn.startswith(f"arn:aws:billing::{cs.ACCOUNT}:billingview/custom-")
+    view = billing.get_billing_view(arn=arn)["billingView"]
+    assert view["name"] == "team one" and view["billingViewType"] == "CUSTOM"
+    assert view["sourceViewCount"] == 1 and view["derivedViewCount"] == 0
+    assert view["dataFilterExpression"] == {"tags": {"key": "team", "values": ["storefront"]}}
+    assert billing.list_tags_for_resource(resourceArn=arn)["resourceTags"] == [
+        {"key": "owner", "value": "finops"}
+    ]
+    child = billing.create_billing_view(name="child", sourceViews=[arn])["arn"]
+    assert billing.get_billing_view(arn=arn)["billingView"]["derivedViewCount"] == 1
+    assert billing.list_source_views_for_billing_view(arn=child)["sourceViews"] == [arn]
+    names = billing.list_billing_views(names=[{"searchOption": "STARTS_WITH", "searchValue": "te"}])
+    assert [v["arn"] for v in names["billingViews"]] == [arn]
+    custom = billing.list_billing_views(billingViewTypes=["CUSTOM"], maxResults=1)
+    assert len(custom["billingViews"]) == 1 and custom["nextToken"]
+    rest = billing.list_billing_views(billingViewTypes=["CUSTOM"], nextToken=custom["nextToken"])
+    assert {v["arn"] for v in custom["billingViews"] + rest["billingViews"]} >= {arn, child}
+
+    billing.update_billing_view(arn=arn, name="team one renamed")
+    assert billing.get_billing_view(arn=arn)["billingView"]["name"] == "team one renamed"
+    billing.associate_source_views(arn=child, sourceViews=[PRIMARY])
+    assert len(billing.list_source_views_for_billing_view(arn=child)["sourceViews"]) == 2
+    billing.disassociate_source_views(arn=child, sourceViews=[PRIMARY])
+    assert _code(billing.associate_source_views, arn=arn, sourceViews=[child]) == (
+        "ValidationException"  # a cycle
+    )
+    assert _code(billing.delete_billing_view, arn=arn) == "ConflictException"  # child uses it
+    billing.delete_billing_view(arn=child)
+    billing.delete_billing_view(arn=arn)
+    assert _code(billing.get_billing_view, arn=arn) == "ResourceNotFoundException"
+
+
+def test_errors_are_aws_s(billing: Any) -> None:
+    other = "arn:aws:billing::999999999999:billingview/primary"
+    assert _code(billing.get_billing_view, arn=other) == "AccessDeniedException"
+    assert _code(billing.create_billing_view, name="x", sourceViews=[other]) == (
+        "AccessDeniedException"
+    )
+    missing = f"arn:aws:billing::{cs.ACCOUNT}:billingview/custom-nope"
+    assert _code(billing.create_billing_view, name="x", sourceViews=[missing]) == (
+        "ResourceNotFoundException"
+    )
+    assert _code(billing.create_billing_view, name="bad/name", sourceViews=[PRIMARY]) == (
+        "ValidationException"
+    )
+    assert _code(billing.delete_billing_view, arn=PRIMARY) == "ValidationException"
+    assert _code(billing.update_billing_view, arn=PRIMARY, name="mine") == "ValidationException"
+    backwards = {"timeRange": {"beginDateInclusive": 1780000000, "endDateInclusive": 1770000000}}
+    assert _code(
+        billing.create_billing_view, name="x", sourceViews=[PRIMARY], dataFilterExpression=backwards
+    ) == ("ValidationException")
+    with pytest.raises(ClientError) as caught:
+        billing.create_billing_view(name="bad/name", sourceViews=[PRIMARY])
+    assert caught.value.response["Error"]["Message"]
+
+
+def test_cost_explorer_through_a_view_is_the_views_slice_of_the_file(
+    bill: cs.Delivered, billing: Any
+) -> None:
+    accounts = _accounts(bill)
+    assert len(accounts) >= 2
+    allowed = accounts[:1]
+    arn = billing.create_billing_view(
+        name="one account",
+        sourceViews=[PRIMARY],
+        dataFilterExpression={"dimensions": {"key": "LINKED_ACCOUNT", "values": allowed}},
+    )["arn"]
+    span = {"Start": f"{bill.first:%Y-%m-%d}", "End": "2026-05-27"}
+    groups = [
+        {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},
+        {"Type": "DIMENSION", "Key": "SERVICE"},
+    ]
+    request = {
+        "TimePeriod": span,
+        "Granularity": "MONTHLY",
+        "Metrics": list(cs.METRICS),
+        "GroupBy": groups,
+        "Filter": cs.NOT_BUCKETS,
+    }
+    got = cs.answered(bill.ce, **request, BillingViewArn=arn)
+    in_view = {
+        "And": [cs.NOT_BUCKETS, {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": allowed}}]
+    }
+    want = cs.expected(
+        bill.rows, bill.first, cs.parse_time("2026-05-27"), "MONTHLY", in_view, groups
+    )
+    assert set(got) == set(want)
+    for key, sums in want.items():
+        for metric in cs.METRICS:
+            assert abs(got[key][metric] - sums[metric]) < 5e-7, (key, metric)
+    assert {keys[0] for _, keys in got} == set(allowed)
+    values = bill.ce.get_dimension_values(
+        TimePeriod=span, Dimension="LINKED_ACCOUNT", BillingViewArn=arn
+    )["DimensionValues"]
+    assert [v["Value"] for v in values] == allowed
+
+    # a view on the view, narrowed by a tag; then the first view is narrowed itself
+    tagged = billing.create_billing_view(
+        name="one account storefront",
+        sourceViews=[arn],
+        dataFilterExpression={"tags": {"key": "team", "values": ["storefront"]}},
+    )["arn"]
+    narrow = {"And": [in_view, {"Tags": {"Key": "team", "Values": ["storefront"]}}]}
+    got = cs.answered(bill.ce, **request, BillingViewArn=tagged)
+    want = cs.expected(
+        bill.rows, bill.first, cs.parse_time("2026-05-27"), "MONTHLY", narrow, groups
+    )
+    assert set(got) == set(want) and want
+    billing.update_billing_view(
+        arn=arn,
+        dataFilterExpression={"dimensions": {"key": "LINKED_ACCOUNT", "values": accounts[1:2]}},
+    )
+    moved = cs.answered(bill.ce, **request, BillingViewArn=arn)  # not a kept answer of before
+    assert {keys[0] for _, keys in moved} == set(accounts[1:2])
+    assert (
+        _code(
+            bill.ce.get_cost_and_usage,
+            **request,
+            BillingViewArn=f"arn:aws:billing::{cs.ACCOUNT}:billingview/custom-gone",
+        )
+        == "ResourceNotFoundException"
+    )
+    assert (
+        _code(
+            bill.ce.get_cost_and_usage,
+            **request,
+            BillingViewArn="arn:aws:billing::999999999999:billingview/primary",
+        )
+        == "AccessDeniedException"
+    )
+
+
+def test_views_survive_a_restart(tmp_path: Path) -> None:
+    with ServerProcess(data_dir=tmp_path, env=cs.ENV) as server:
+        client = make_client(server.endpoint, "billing", cs.ACCOUNT)
+        arn = client.create_billing_view(
+            name="kept",
+            sourceViews=[PRIMARY],
+            dataFilterExpression={"costCategories": {"key": "BusinessUnit", "values": ["Retail"]}},
+            resourceTags=[{"key": "k", "value": "v"}],
+        )["arn"]
+    with ServerProcess(data_dir=tmp_path, env=cs.ENV) as server:
+        client = make_client(server.endpoint, "billing", cs.ACCOUNT)
+        view = client.get_billing_view(arn=arn)["billingView"]
+        assert view["name"] == "kept"
+        assert view["dataFilterExpression"]["costCategories"]["values"] == ["Retail"]
+        assert client.list_tags_for_resource(resourceArn=arn)["resourceTags"] == [
+            {"key": "k", "value": "v"}
+        ]
