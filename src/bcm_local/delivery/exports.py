@@ -67,9 +67,15 @@ def check_query(
 
 
 def deliver_export(
-    runtime: Runtime, account_id: str, export: dict[str, Any], execution_id: str, now: float
+    runtime: Runtime,
+    account_id: str,
+    export: dict[str, Any],
+    execution_id: str,
+    now: float,
+    view: dict[str, Any] | None = None,
 ) -> list[str]:
-    """Write the export's files for its billing periods; return the S3 keys written."""
+    """Write the export's files for its billing periods; return the S3 keys written.
+    `view`: the slice of the bill its BILLING_VIEW_ARN lets through (None: all of it)."""
     from bcm_local.delivery.sink import AccessDeniedError, NoSuchBucketError, open_sink
 
     data_query = export["DataQuery"]
@@ -91,7 +97,9 @@ def deliver_export(
         log.exception("delivery of %s failed", export.get("ExportArn"))
         raise DeliveryError("INTERNAL_FAILURE", str(err)) from err
     try:
-        return _deliver(runtime, sink, account_id, export, execution_id, now, query, columns, work)
+        return _deliver(
+            runtime, sink, account_id, export, execution_id, now, query, columns, work, view
+        )
     except (NoSuchBucketError, AccessDeniedError) as err:
         raise DeliveryError("INSUFFICIENT_PERMISSION", str(err)) from err
     except DeliveryError:
@@ -113,6 +121,7 @@ def _deliver(
     query: Query,
     columns: list[tables.Column],
     work: Path,
+    view: dict[str, Any] | None,
 ) -> list[str]:
     from bcm_local.billing import bill
     from bcm_local.delivery.layouts.aws import AwsLayout
@@ -129,7 +138,7 @@ def _deliver(
     out = dest["S3OutputConfigurations"]
     prefix, fmt = dest.get("S3Prefix") or "", out["Format"]
     overwrite = out["Overwrite"] == "OVERWRITE_REPORT"
-    request = BillRequest(account_id, moment, bill.granularity_of(query.table, props))
+    request = BillRequest(account_id, moment, bill.granularity_of(query.table, props), view=view)
 
     def select(run: Run) -> Selection:
         source = tables.table_sql(run.data, query.table, props)

@@ -53,6 +53,7 @@ class BillRequest:
     moment: datetime
     granularity: str
     backfill_months: int | None = None
+    view: dict[str, Any] | None = None  # a billing view's slice (None: the whole bill)
 
 
 @dataclass
@@ -129,6 +130,10 @@ def deliver(
             runtime=runtime,
             backfill_months=request.backfill_months,
         )
+        if request.view is not None:
+            from bcm_local.billing.model.slice import lines_condition
+
+            data.restrict(lines_condition(data, request.view))
         run = Run(config, sink, scratch, con, data, progress, written)
         layout.begin(run)
         partitions = layout.partitions(data)

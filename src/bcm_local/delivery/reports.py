@@ -21,9 +21,10 @@ def write_report(
     record: dict[str, Any],
     periods: list[tuple[datetime, datetime]],
     now: datetime,
+    view: dict[str, Any] | None = None,
 ) -> list[str]:
     """Deliver the report's billing periods [start, end) as of `now`; returns the keys
-    written.
+    written. `view`: the slice its BillingViewArn lets through (None: the whole bill).
 
     Raises the sink's NoSuchBucketError / AccessDeniedError before writing anything when
     the bucket is missing or belongs to another account."""
@@ -40,7 +41,7 @@ def write_report(
     current = month_start(now)
     # the bill reaches back to the earliest month asked for
     back = max((current.year - s.year) * 12 + current.month - s.month for s in starts)
-    request = BillRequest(account_id, now, layout.properties["TIME_GRANULARITY"], back)
+    request = BillRequest(account_id, now, layout.properties["TIME_GRANULARITY"], back, view)
     try:
         return deliver(runtime, runtime.config, sink, request, layout, scratch)
     finally:

@@ -89,6 +89,15 @@ def find(store: Store, account: str, arn: str) -> dict[str, Any]:
     _owner(account, arn)
     if arn == primary_arn(account):
         return _primary(account)
+    view_id = arn.rsplit("/", 1)[-1]
+    if view_id.startswith("billing-group-"):  # Billing Conductor is not emulated: a
+        # billing group's view is the whole bill of the account
+        return {
+            **_primary(account),
+            "arn": arn,
+            "name": view_id,
+            "billingViewType": "BILLING_GROUP",
+        }
     record = store.get(NS, key(account, arn))
     if record is None:
         raise not_found(arn)

@@ -39,6 +39,7 @@ class Dataset:
     now: datetime
     # map column -> (its key ENUM type, the keys)
     map_keys: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    only: str = ""  # a condition on the lines every table keeps (a billing view's slice)
 
     def map_key(self, column: str, key: str) -> str | None:
         """`key` as a literal of the map column's key type; None when no line has it (the
@@ -50,11 +51,19 @@ class Dataset:
 
     def focus(self, period: Period | None) -> None:
         """Restrict every table to one billing period (None: all periods)."""
-        _line_views(self.con, period)
+        _line_views(self.con, period, self.only)
+
+    def restrict(self, condition: str) -> None:
+        """Keep only the lines under `condition` (SQL over the line columns), in every
+        table and period from now on."""
+        self.only = condition
+        _line_views(self.con, None, condition)
 
 
-def _line_views(con: Any, period: Period | None) -> None:
+def _line_views(con: Any, period: Period | None, only: str = "") -> None:
     where = "" if period is None else f" AND period = {period.index}"
+    if only:
+        where += f" AND ({only})"
     con.execute(
         "CREATE OR REPLACE VIEW lines AS SELECT * FROM lines_all "
         f"WHERE split_parent IS NULL{where};\n"

@@ -12,7 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from bcm_local.runtime import Runtime
+from bcm_local.services import billing_views
 from bcm_local.services.cur import definitions
+from bcm_local.wire.errors import AwsError
 
 log = logging.getLogger("bcm_local.cur")
 
@@ -71,8 +73,14 @@ def _attempt(runtime: Runtime, account_id: str, record: dict[str, Any]) -> dict[
     now = runtime.clock.now()
     periods = periods_to_deliver(runtime, record, now)
     outcome: dict[str, Any] = {"lastDelivery": f"{now:%Y%m%dT%H%M%SZ}"}
+    try:  # the view's slice, as it is now; a view it may not read is a permissions error
+        view = billing_views.scope(
+            runtime.store, account_id, record["Definition"].get("BillingViewArn")
+        )
+    except AwsError:
+        return {**outcome, "lastStatus": "ERROR_PERMISSIONS"}
     try:
-        reports.write_report(runtime, account_id, record, periods, now)
+        reports.write_report(runtime, account_id, record, periods, now, view)
     except NoSuchBucketError:
         return {**outcome, "lastStatus": "ERROR_NO_BUCKET"}
     except AccessDeniedError:

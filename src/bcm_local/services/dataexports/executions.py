@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 from bcm_local.runtime import Context, Runtime
-from bcm_local.services import pagination
+from bcm_local.services import billing_views, pagination
 from bcm_local.services.dataexports import exports
 from bcm_local.services.dataexports.exports import EXECUTIONS, EXPORTS
 from bcm_local.store import Record, Store
@@ -114,8 +114,15 @@ def _deliver(
     """None after a good delivery, else the failure's StatusReason."""
     from bcm_local.delivery.exports import DeliveryError, deliver_export
 
+    configured = (export["DataQuery"].get("TableConfigurations") or {}).values()
+    arn = next((p["BILLING_VIEW_ARN"] for p in configured if p.get("BILLING_VIEW_ARN")), None)
+    try:  # the view's slice, as it is now (its owner may have changed it since)
+        view = billing_views.scope(runtime.store, account_id, arn)
+    except AwsError as err:
+        log.warning("export %s cannot read its billing view: %s", export.get("ExportArn"), err)
+        return "INSUFFICIENT_PERMISSION"
     try:
-        deliver_export(runtime, account_id, export, execution_id, now)
+        deliver_export(runtime, account_id, export, execution_id, now, view)
     except DeliveryError as err:
         reason = str(getattr(err, "reason", "") or (err.args[0] if err.args else ""))
         return reason if reason in REASONS else "INTERNAL_FAILURE"
