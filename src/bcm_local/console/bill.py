@@ -191,4 +191,6 @@ def bill_page(view: View) -> Response:
         '</section><section><h2>By account</h2><div id="table-account"></div></section></div>'
         '<h2>By day</h2><div id="table-day"></div></div>'
     )
-    return page(view, "/bill", f"Bill of {view.account}", body, scripts=("chart.js", "bill.js"))
+    return page(
+        view, "/bill", f"Bill of {view.account}", body, scripts=("page.js", "chart.js", "bill.js")
+    )

@@ -184,5 +184,9 @@ def ce_page(view: View) -> Response:
         '<h2>The request</h2><pre id="ce-request"></pre></div>'
     )
     return page(
-        view, "/ce", f"Cost Explorer of {view.account}", body, scripts=("chart.js", "ce.js")
+        view,
+        "/ce",
+        f"Cost Explorer of {view.account}",
+        body,
+        scripts=("page.js", "chart.js", "ce.js"),
     )

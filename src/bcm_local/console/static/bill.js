@@ -7,30 +7,10 @@
   var query = new URLSearchParams(location.search);
   var FILTERS = ["period", "tag", "metric"];
 
-  function node(tag, text, attrs) {
-    var n = document.createElement(tag);
-    if (text !== undefined && text !== null) n.textContent = text;
-    Object.keys(attrs || {}).forEach(function (k) { n.setAttribute(k, attrs[k]); });
-    return n;
-  }
-
-  function url() {
-    var api = root.dataset.api, extra = new URLSearchParams();
-    FILTERS.forEach(function (k) { if (query.get(k)) extra.set(k, query.get(k)); });
-    var rest = extra.toString();
-    return rest ? api + (api.indexOf("?") < 0 ? "?" : "&") + rest : api;
-  }
+  var node = BcmPage.node;
 
   function select(form, name, label, options, current) {
-    var wrap = node("label", label), box = node("select", null, { name: name, id: "filter-" + name });
-    options.forEach(function (o) {
-      var opt = node("option", o[1], { value: o[0] });
-      if (o[0] === (current || "")) opt.selected = true;
-      box.appendChild(opt);
-    });
-    box.addEventListener("change", function () { form.submit(); });
-    wrap.appendChild(box);
-    form.appendChild(wrap);
+    BcmPage.select(form, name, "filter-" + name, label, options, current);
   }
 
   function filters(data) {
@@ -104,18 +84,6 @@
     }));
   }
 
-  var status = document.getElementById("bill-status");
-  fetch(url(), { headers: { accept: "application/json" } })
-    .then(function (r) { return r.json().then(function (body) { return [r.ok, body]; }); })
-    .then(function (res) {
-      if (!res[0]) throw new Error(res[1].message || "the bill could not be loaded");
-      draw(res[1]);
-      status.remove();
-      document.body.dataset.ready = "true";
-    })
-    .catch(function (err) {
-      status.textContent = String(err.message || err);
-      status.className = "reason";
-      document.body.dataset.ready = "error";
-    });
+  BcmPage.load(BcmPage.url(root, FILTERS, query), document.getElementById("bill-status"), draw,
+    "the bill could not be loaded");
 })();
