@@ -147,7 +147,7 @@ def _ceiling(span: tuple[str, str], scale: int, repeat: int) -> tuple[float, int
     materialised beforehand: the median seconds and the groups."""
     from bcm_local import settings
     from bcm_local.billing import bill, tables
-    from bcm_local.billing.queries.dimensions import DIMENSIONS
+    from bcm_local.billing.expressions.dimensions import DIMENSIONS
 
     config = settings.load(
         {

@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 
-from bcm_local.billing.queries.dimensions import DIMENSIONS, FACT_DIMENSIONS
+from bcm_local.billing.expressions.dimensions import DIMENSIONS, FACT_DIMENSIONS
 from bcm_local.testing import ServerProcess, export_body
 from tests.conftest import make_client
 

@@ -64,7 +64,9 @@ def test_list_tables_describes_six_tables_with_their_properties() -> None:
     reco = {p["Name"] for p in listed[tables.RECOMMENDATIONS]["TableProperties"]}  # type: ignore[union-attr]
     assert reco == {"FILTER", "INCLUDE_ALL_RECOMMENDATIONS"}
     focus = [p["Name"] for p in listed[tables.FOCUS_1_2]["TableProperties"]]  # type: ignore[union-attr]
-    assert focus == ["TIME_GRANULARITY"]
+    assert focus == ["TIME_GRANULARITY", "BILLING_VIEW_ARN"]  # the view: an emulator choice
+    focus_1_0 = [p["Name"] for p in listed[tables.FOCUS_1_0]["TableProperties"]]  # type: ignore[union-attr]
+    assert focus_1_0 == ["BILLING_VIEW_ARN"]
 
 
 @pytest.mark.parametrize("table", list(tables.TABLES))

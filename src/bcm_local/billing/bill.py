@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bcm_local.billing import tables
+from bcm_local.billing import categories, definitions, tables
 from bcm_local.billing.model import build as model
 from bcm_local.billing.scenario.definition import Scenario
 from bcm_local.billing.scenario.files import scenario_of
@@ -71,7 +71,7 @@ def open_dataset(
     backfill_months: int | None = None,
     scenario: Scenario | None = None,
 ) -> model.Dataset:
-    return model.build(
+    data = model.build(
         con,
         account_id=account_id,
         now=now,
@@ -85,3 +85,7 @@ def open_dataset(
         scale=max(1, int(config.billing_scale)),
         runtime=runtime,
     )
+    data.tag_keys = categories.tag_keys(data)
+    if runtime is not None:  # the account's cost categories and cost allocation tags
+        categories.apply(data, definitions.of(runtime.store, account_id))
+    return data

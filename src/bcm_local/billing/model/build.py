@@ -40,6 +40,8 @@ class Dataset:
     # map column -> (its key ENUM type, the keys)
     map_keys: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     only: str = ""  # a condition on the lines every table keeps (a billing view's slice)
+    # user tag key -> the last billing period (YYYY-MM) a line has it, active or not
+    tag_keys: dict[str, str] = field(default_factory=dict)
 
     def map_key(self, column: str, key: str) -> str | None:
         """`key` as a literal of the map column's key type; None when no line has it (the
@@ -51,16 +53,16 @@ class Dataset:
 
     def focus(self, period: Period | None) -> None:
         """Restrict every table to one billing period (None: all periods)."""
-        _line_views(self.con, period, self.only)
+        line_views(self.con, period, self.only)
 
     def restrict(self, condition: str) -> None:
         """Keep only the lines under `condition` (SQL over the line columns), in every
         table and period from now on."""
         self.only = condition
-        _line_views(self.con, None, condition)
+        line_views(self.con, None, condition)
 
 
-def _line_views(con: Any, period: Period | None, only: str = "") -> None:
+def line_views(con: Any, period: Period | None, only: str = "") -> None:
     where = "" if period is None else f" AND period = {period.index}"
     if only:
         where += f" AND ({only})"
@@ -235,4 +237,4 @@ def _lines_table(con: Any, data: Dataset, columns: dict[str, list[Any]], scale: 
         f"MAP {{}}::MAP(VARCHAR, DOUBLE) AS no_discount {clones} ORDER BY period, r.range, raw_no"
     )
     con.execute(";\n".join(script))
-    _line_views(con, None)
+    line_views(con, None)

@@ -1,8 +1,9 @@
 """Bills kept built, per server: what Cost Explorer and the console's bill page answer from.
 
 A bill is identified by (account, scenario file and its mtime, seed, backfill, scale, and
-whatever the kind adds) and is current for one (hour, state of the account's buckets):
-the open month grows by the hour and the emulator's own buckets are billed. Each kind of
+whatever the kind adds) and is current for one (hour, state of the account's buckets,
+its cost categories and cost allocation tags): the open month grows by the hour, the
+emulator's own buckets are billed and definitions rewrite the lines. Each kind of
 bill (Cost Explorer's daily and hourly facts, the console's FOCUS aggregate) is one
 `BillCache` with its own build function.
 
@@ -24,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from bcm_local.billing import definitions
 from bcm_local.runtime import Runtime
 
 log = logging.getLogger("bcm_local.bill")
@@ -43,8 +45,9 @@ def bill_key(runtime: Runtime, account: str, now: datetime) -> tuple[tuple[Any, 
 
         buckets = tuple(s3_backend(runtime).bucket_stats(account))
     hour = now.replace(minute=0, second=0, microsecond=0)
+    defined = definitions.version(runtime.store, account)  # categories, tag statuses
     settings = (config.billing_seed, config.billing_backfill_months, config.billing_scale)
-    return (account, path, mtime, *settings), (hour, buckets)
+    return (account, path, mtime, *settings), (hour, buckets, defined)
 
 
 @dataclass

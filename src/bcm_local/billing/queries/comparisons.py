@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bcm_local.billing.expressions.filters import invalid
 from bcm_local.billing.queries import timespan
 from bcm_local.billing.queries.costs import GroupKey, amount
 from bcm_local.billing.queries.facts import COST_METRICS, METRICS, Facts
-from bcm_local.billing.queries.filters import invalid
 from bcm_local.billing.scenario.periods import add_months, month_start
 
 HISTORY_MONTHS = 13  # AWS: "two periods within the last 13 months"

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bcm_local.billing.expressions.dimensions import DIMENSIONS, column
+from bcm_local.billing.expressions.filters import invalid, literal
 from bcm_local.billing.queries import timespan
-from bcm_local.billing.queries.dimensions import DIMENSIONS, column
 from bcm_local.billing.queries.facts import COST_METRICS, METRICS, Facts
-from bcm_local.billing.queries.filters import invalid, literal
 from bcm_local.billing.queries.timespan import Span
 from bcm_local.billing.scenario.periods import month_start
 

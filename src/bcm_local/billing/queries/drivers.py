@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bcm_local.billing.expressions.dimensions import column
+from bcm_local.billing.expressions.filters import literal
 from bcm_local.billing.queries.comparisons import (
     Months,
     Sums,
@@ -30,9 +32,7 @@ from bcm_local.billing.queries.comparisons import (
     unit_of,
 )
 from bcm_local.billing.queries.costs import GroupKey, amount
-from bcm_local.billing.queries.dimensions import column
 from bcm_local.billing.queries.facts import Facts
-from bcm_local.billing.queries.filters import literal
 
 ADDED = (GroupKey("DIMENSION", "SERVICE"), GroupKey("DIMENSION", "USAGE_TYPE"))
 USAGE = "USAGE"  # usage lines: split into the four parts below

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bcm_local.billing.queries.dimensions import DIMENSIONS, FACT_DIMENSIONS, column
+from bcm_local.billing.expressions.dimensions import DIMENSIONS, FACT_DIMENSIONS, column
 
 # CE metric -> SQL over the CUR 2.0 columns
 _AMORTIZED = """CASE line_item_line_item_type
@@ -71,6 +71,7 @@ class Facts:
     now: datetime
     through: datetime  # the end of the last hour the bill holds
     accounts: dict[str, str] = field(default_factory=dict)
+    tag_keys: dict[str, str] = field(default_factory=dict)  # Dataset.tag_keys
 
     @property
     def first(self) -> datetime:
@@ -134,7 +135,7 @@ def build(runtime: Any, account: str, now: datetime, granularity: str) -> Facts:
     months = [Month(p.label, p.start, p.end, p.invoice_id is None) for p in data.periods]
     last = data.periods[-1]
     through = last.start + timedelta(hours=last.active_hours)
-    return Facts(small, granularity, months, now, through, accounts)
+    return Facts(small, granularity, months, now, through, accounts, data.tag_keys)
 
 
 def daily(runtime: Any, account: str, now: datetime) -> Facts:

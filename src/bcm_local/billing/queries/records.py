@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bcm_local.billing.queries.dimensions import FACT_DIMENSIONS, column
+from bcm_local.billing.expressions.dimensions import FACT_DIMENSIONS, column
+from bcm_local.billing.expressions.filters import literal
 from bcm_local.billing.queries.facts import Facts
-from bcm_local.billing.queries.filters import literal
 from bcm_local.billing.queries.timespan import bucket_sql, naive, stamp
 
 LOOKBACK_DAYS = 30

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from bcm_local.billing.queries import timespan
-from bcm_local.billing.queries.dimensions import (
+from bcm_local.billing.expressions.dimensions import (
     COST_AND_USAGE,
     DIMENSIONS,
     RESERVATIONS,
     SAVINGS_PLANS,
     column,
 )
+from bcm_local.billing.expressions.filters import invalid, literal
+from bcm_local.billing.queries import timespan
 from bcm_local.billing.queries.facts import METRICS, Facts
-from bcm_local.billing.queries.filters import invalid, literal
 from bcm_local.billing.queries.timespan import Span
 
 _CONTEXT_ROWS = {
@@ -109,19 +109,21 @@ def dimension_values(
     return out
 
 
-def tags(
+def keyed(
     facts: Facts,
+    column: str,
     span: Span,
     key: str | None,
     where: str,
     search: str | None,
     sort_by: list[dict[str, str]] | None,
 ) -> list[str]:
-    """The tag keys (no `key`) or the values of `key` on lines in the interval."""
+    """The keys (no `key`) or the values of `key` of a map column of the facts (`tags`:
+    GetTags; `cost_categories`: GetCostCategories) on lines in the interval."""
     if key is None:
-        rows_sql = "(SELECT unnest(map_keys(tags)) AS v, * FROM facts)"
+        rows_sql = f"(SELECT unnest(map_keys({column})) AS v, * FROM facts)"
     else:
-        rows_sql = f"(SELECT tags[{literal(key)}] AS v, * FROM facts)"
+        rows_sql = f"(SELECT {column}[{literal(key)}] AS v, * FROM facts)"
     sql = (
         f"SELECT v FROM {rows_sql} WHERE t >= ? AND t < ? AND ({where}) AND v IS NOT NULL "
         f"AND v <> '' AND {_search('v', search)} GROUP BY 1 ORDER BY {_order(sort_by, 'v')}"

@@ -11,24 +11,22 @@ Without INCLUDE_RESOURCES the rows are summed over resources (MEASURES are summe
 
 from __future__ import annotations
 
-import re
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from bcm_local.billing.tables.schema import Property, Table, columns_of, flag, granularity
+from bcm_local.billing.tables.schema import (
+    Table,
+    billing_view,
+    columns_of,
+    flag,
+    granularity,
+)
 from bcm_local.billing.tables.sql import ROWS, Source, const, discount_expr, select_list
 
 if TYPE_CHECKING:
     from bcm_local.billing.model.build import Dataset
 
 NAME = "COST_AND_USAGE_REPORT"
-_VIEW_ARN = re.compile(r"arn:aws[a-z-]*:billing::[0-9]{12}:billingview/[-a-zA-Z0-9/:_+=.@]{1,43}")
-
-
-def _check_view_arn(value: str) -> str | None:
-    if value == "" or _VIEW_ARN.fullmatch(value):
-        return None
-    return "expected arn:aws:billing::<account-id>:billingview/<view-name>."
 
 
 def _columns() -> tuple[tuple[str, str, str, str], ...]:
@@ -63,14 +61,7 @@ TABLE = Table(
             "Adds the capacity_reservation_* columns.",
         ),
         flag("INCLUDE_IAM_PRINCIPAL_DATA", "Adds line_item_iam_principal."),
-        Property(
-            "BILLING_VIEW_ARN",
-            (),
-            "",
-            "Billing view the data comes from; empty means the caller's primary view "
-            "(arn:aws:billing::<account-id>:billingview/primary).",
-            _check_view_arn,
-        ),
+        billing_view(),
     ),
 )
 

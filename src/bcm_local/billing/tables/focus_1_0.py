@@ -1,12 +1,14 @@
 """FOCUS_1_0_AWS (48 columns): FOCUS 1.2's descriptions and expressions over the columns
-FOCUS 1.0 has, with `timestamp` dates and no table properties."""
+FOCUS 1.0 has, with `timestamp` dates; its one table property is BILLING_VIEW_ARN (AWS
+documents none; the emulator lets a FOCUS 1.0 export read a billing view, as CUR 2.0 and
+FOCUS 1.2 do)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from bcm_local.billing.tables import focus_1_2
-from bcm_local.billing.tables.schema import Table, columns_of
+from bcm_local.billing.tables.schema import Table, billing_view, columns_of
 from bcm_local.billing.tables.sql import ROWS, Source, select_list
 
 if TYPE_CHECKING:
@@ -71,6 +73,7 @@ TABLE = Table(
     "FOCUS 1.0 cost and usage data with AWS columns (x_CostCategories, x_Discounts, "
     "x_Operation, x_ServiceCode, x_UsageType).",
     columns_of(focus_1_2.focus_columns(NAMES, "timestamp")),
+    (billing_view(),),
 )
 
 

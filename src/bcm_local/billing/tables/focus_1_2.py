@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bcm_local.billing.tables.schema import Table, columns_of, granularity
+from bcm_local.billing.tables.schema import Table, billing_view, columns_of, granularity
 from bcm_local.billing.tables.sql import (
     AMORTIZED,
     ROWS,
@@ -196,7 +196,7 @@ TABLE = Table(
     NAME,
     "FOCUS 1.2 cost and usage data with AWS columns (x_Discounts, x_Operation, x_ServiceCode).",
     columns_of(focus_columns(NAMES, "timestamp_milliseconds")),
-    (granularity("DAILY"),),
+    (granularity("DAILY"), billing_view()),
 )
 
 _ONCE = "pk = 0"

@@ -4,6 +4,7 @@ table itself; shared by every table module and by the registry ListTables/GetTab
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -94,6 +95,27 @@ def granularity(default: str) -> Property:
         ("HOURLY", "DAILY", "MONTHLY"),
         default,
         "Time span each cost and usage line item covers: one hour, one day or the month.",
+    )
+
+
+_VIEW_ARN = re.compile(r"arn:aws[a-z-]*:billing::[0-9]{12}:billingview/[-a-zA-Z0-9/:_+=.@]{1,43}")
+
+
+def _check_view_arn(value: str) -> str | None:
+    if value == "" or _VIEW_ARN.fullmatch(value):
+        return None
+    return "expected arn:aws:billing::<account-id>:billingview/<view-name>."
+
+
+def billing_view() -> Property:
+    """BILLING_VIEW_ARN: the billing view whose slice of the bill the table holds."""
+    return Property(
+        "BILLING_VIEW_ARN",
+        (),
+        "",
+        "Billing view the data comes from; empty means the caller's primary view "
+        "(arn:aws:billing::<account-id>:billingview/primary).",
+        _check_view_arn,
     )
 
 

@@ -10,7 +10,8 @@ import weakref
 from collections import deque
 from datetime import datetime
 
-from bcm_local.billing.queries import facts, filters
+from bcm_local.billing.expressions import filters
+from bcm_local.billing.queries import facts
 from bcm_local.billing.queries.cache import BillCache
 from bcm_local.billing.queries.facts import Facts
 from bcm_local.billing.queries.timespan import Span, invalid, naive, stamp

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bcm_local.billing.queries import comparisons, costs, drivers, filters
+from bcm_local.billing.expressions import filters
+from bcm_local.billing.queries import comparisons, costs, drivers
 from bcm_local.billing.queries.comparisons import Months
 from bcm_local.billing.queries.costs import GroupKey
 from bcm_local.runtime import Context

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bcm_local.billing.queries import filters, forecast, records
+from bcm_local.billing.expressions import filters
+from bcm_local.billing.queries import forecast, records
 from bcm_local.billing.queries.timespan import Span, invalid, stamp
 from bcm_local.billing.scenario.periods import add_months, month_start
 from bcm_local.runtime import Context

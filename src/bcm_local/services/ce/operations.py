@@ -9,11 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from bcm_local.billing.queries import costs, filters, values
+from bcm_local.billing.expressions import filters
+from bcm_local.billing.queries import costs, values
 from bcm_local.billing.queries.facts import Facts
 from bcm_local.billing.queries.timespan import Span, invalid, recent
 from bcm_local.runtime import Context
-from bcm_local.services.ce import answers, bills, comparisons, forecasts
+from bcm_local.services.ce import (
+    allocation_tags,
+    answers,
+    bills,
+    comparisons,
+    cost_categories,
+    forecasts,
+    resource_tags,
+)
 from bcm_local.services.ce.paging import Pager
 from bcm_local.services.registry import Handler
 from bcm_local.wire.model import Serialized
@@ -129,26 +138,42 @@ def get_dimension_values(ctx: Context, **params: Any) -> Serialized:
     return answers.answer(ctx, bill, "GetDimensionValues", params, compute, where)
 
 
-def get_tags(ctx: Context, **params: Any) -> Serialized:
+def _keyed_values(ctx: Context, operation: str, params: dict[str, Any]) -> Serialized:
+    """GetTags (the `tags` of the lines) and GetCostCategories (their `cost_categories`):
+    the keys, or the values of one key, in the interval."""
     span, max_results = _values_span(ctx, params)
     where = bills.scoped(ctx, params.get("BillingViewArn"), filters.condition(params.get("Filter")))
-    pager = _pager(ctx, "GetTags", params, max_results or VALUES_MAX)
+    pager = _pager(ctx, operation, params, max_results or VALUES_MAX)
     pager.offset(params.get("NextPageToken"))
     bill = bills.for_call(ctx)
     bills.available(bill, span, ctx.clock.now())
+    tags = operation == "GetTags"
+    key = params.get("TagKey" if tags else "CostCategoryName")
 
     def compute() -> Result:
-        found = values.tags(
+        found = values.keyed(
             bill,
+            "tags" if tags else "cost_categories",
             span,
-            params.get("TagKey"),
+            key,
             where,
             params.get("SearchString"),
             params.get("SortBy"),
         )
-        return _listed(pager, found, params, "Tags")
+        if tags:
+            return _listed(pager, found, params, "Tags")
+        member = "CostCategoryNames" if key is None else "CostCategoryValues"
+        return _listed(pager, found, params, member)
 
-    return answers.answer(ctx, bill, "GetTags", params, compute, where)
+    return answers.answer(ctx, bill, operation, params, compute, where)
+
+
+def get_tags(ctx: Context, **params: Any) -> Serialized:
+    return _keyed_values(ctx, "GetTags", params)
+
+
+def get_cost_categories(ctx: Context, **params: Any) -> Serialized:
+    return _keyed_values(ctx, "GetCostCategories", params)
 
 
 OPERATIONS: dict[str, Handler] = {
@@ -156,6 +181,7 @@ OPERATIONS: dict[str, Handler] = {
     "GetCostAndUsageWithResources": get_cost_and_usage_with_resources,
     "GetDimensionValues": get_dimension_values,
     "GetTags": get_tags,
+    "GetCostCategories": get_cost_categories,
 }
-OPERATIONS.update(comparisons.OPERATIONS)
-OPERATIONS.update(forecasts.OPERATIONS)
+for module in (allocation_tags, comparisons, cost_categories, forecasts, resource_tags):
+    OPERATIONS.update(module.OPERATIONS)

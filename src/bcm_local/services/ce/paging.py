@@ -70,3 +70,16 @@ class Pager:
                 break
         total = sum(max(1, len(e["Groups"])) for e in results)
         return page, (self.token(end) if end < total else None)
+
+
+def listed(
+    store: Store, listing: str, items: list[Any], token: str | None, size: int
+) -> tuple[list[Any], str | None]:
+    """One page of a definitions listing (NextToken, MaxResults): a token from another
+    listing, or forged, is an InvalidNextTokenException."""
+    try:
+        start = pagination.decode(store, listing, token) if token else 0
+    except pagination.BadToken:
+        raise AwsError("InvalidNextTokenException", "Invalid NextToken.") from None
+    end = start + size
+    return items[start:end], (pagination.encode(store, listing, end) if end < len(items) else None)

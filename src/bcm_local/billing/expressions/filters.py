@@ -11,10 +11,11 @@ literals.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from bcm_local.billing.queries.dimensions import DIMENSIONS, column
+from bcm_local.billing.expressions.dimensions import DIMENSIONS, column
 from bcm_local.wire.errors import AwsError
 
 ROOTS = ("And", "Or", "Not", "Dimensions", "Tags", "CostCategories", "ProductAttributes")
@@ -31,18 +32,27 @@ def condition(
     dimensions: Collection[str] | None = None,
     *,
     resources: bool = False,
+    columns: Mapping[str, str] | None = None,
 ) -> str:
     """The SQL of `expression` (None: TRUE). `dimensions`: the Dimensions keys allowed
-    (None: every dimension of the COST_AND_USAGE context)."""
+    (None: every dimension of the COST_AND_USAGE context); `columns`: each dimension's
+    SQL when it is not the facts' column of that name."""
     if not expression:
         if expression is not None:
             raise invalid("Expression must have exactly one root: " + ", ".join(ROOTS[:-1]))
         return "TRUE"
     allowed = set(dimensions) if dimensions is not None else None
-    return _node(expression, allowed, resources, 0)
+    return _node(expression, _Scope(allowed, resources, columns or {}), 0)
 
 
-def _node(node: dict[str, Any], allowed: set[str] | None, resources: bool, depth: int) -> str:
+@dataclass(frozen=True)
+class _Scope:
+    allowed: set[str] | None
+    resources: bool
+    columns: Mapping[str, str]
+
+
+def _node(node: dict[str, Any], scope: _Scope, depth: int) -> str:
     if depth > MAX_DEPTH:
         raise invalid(f"Expression is nested more than {MAX_DEPTH} levels deep.")
     roots = [k for k in ROOTS if node.get(k) is not None]
@@ -59,14 +69,14 @@ def _node(node: dict[str, Any], allowed: set[str] | None, resources: bool, depth
     if root in ("And", "Or"):
         if len(value) < 2:
             raise invalid(f"{root} expression must have at least 2 operands.")
-        parts = [_node(v, allowed, resources, depth + 1) for v in value]
+        parts = [_node(v, scope, depth + 1) for v in value]
         return "(" + f" {root.upper()} ".join(parts) + ")"
     if root == "Not":
-        return f"(NOT coalesce({_node(value, allowed, resources, depth + 1)}, FALSE))"
+        return f"(NOT coalesce({_node(value, scope, depth + 1)}, FALSE))"
     if root == "ProductAttributes":
         raise invalid("ProductAttributes filters are not supported by this emulator.")
     if root == "Dimensions":
-        return _dimension(value, allowed, resources)
+        return _dimension(value, scope)
     return _keyed(root, value)
 
 
@@ -108,15 +118,16 @@ def _match(expr: str, values: list[str], leaf: dict[str, Any]) -> str:
     return "(" + " OR ".join(test.format(e=expr, v=literal(v)) for v in values) + ")"
 
 
-def _dimension(leaf: dict[str, Any], allowed: set[str] | None, resources: bool) -> str:
+def _dimension(leaf: dict[str, Any], scope: _Scope) -> str:
+    allowed = scope.allowed
     key = leaf.get("Key")
     if key is None:
         raise invalid("Dimensions must have a Key.")
     known = key in DIMENSIONS and DIMENSIONS[key].filters and key != "RESOURCE_ID"
-    if key == "RESOURCE_ID" and resources:
+    if key == "RESOURCE_ID" and scope.resources:
         expr = "resource_id"
     elif known and (allowed is None or key in allowed):
-        expr = column(key)
+        expr = scope.columns.get(key) or column(key)
     else:
         raise invalid(f"Dimension {key} is not allowed in this filter.")
     if _options(leaf)[2]:
