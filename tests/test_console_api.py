@@ -107,6 +107,8 @@ def test_the_account_selector_shows_that_account_and_links_keep_it(console: str)
 def test_export_page_shows_sql_executions_and_files(console: str) -> None:
     page = get(f"{console}/_bcm_local/exports/{FOCUS}")[2].decode()
     assert "SELECT * FROM FOCUS_1_2_AWS" in page and "DELIVERY_SUCCESS" in page
+    assert "Primary View (the whole bill)" in page  # the billing view it reads
+    assert "BusinessUnit" in page  # the scenario's cost category applies to it
     key = focus_totals(console).key
     assert f"/_bcm_local/download/{BUCKET}/{key}" in page
     broken = get(f"{console}/_bcm_local/exports/{BROKEN}")[2].decode()

@@ -235,6 +235,10 @@ def test_cost_explorer_page_draws_what_ce_answers(page: Any, console: str, tmp_p
     shoot(page, "cost-explorer", tmp_path)
     groups = page.eval_on_selector_all("#ce-group option", "o => o.map(x => x.value)")
     assert {"SERVICE", "LINKED_ACCOUNT", "REGION", "USAGE_TYPE", f"TAG:{TAG[0]}"} <= set(groups)
+    assert "CC:BusinessUnit" in groups  # the scenario's cost category
+    views = page.eval_on_selector_all("#ce-view option", "o => o.map(x => x.textContent)")
+    assert views[0] == "View: Primary View"
+    assert page.locator("#ce-categories strong").inner_text() == "BusinessUnit"
     page.select_option("#ce-group", "LINKED_ACCOUNT")
     page.wait_for_url("**group=LINKED_ACCOUNT**")
     page.wait_for_selector("body[data-ready]")

@@ -44,6 +44,7 @@ def _boto_series(ce: Any, request: dict[str, Any]) -> dict[str, dict[str, float]
         {"group": "TAG:team", "metric": "AmortizedCost"},
         {"group": "REGION", "filter": "SERVICE=Amazon Elastic Compute Cloud - Compute"},
         {"group": "USAGE_TYPE", "filter": "TAG:team=storefront"},
+        {"group": "CC:BusinessUnit", "filter": "CC:BusinessUnit=Retail"},
     ],
 )
 def test_the_page_shows_what_get_cost_and_usage_answers(
@@ -68,6 +69,41 @@ def test_the_page_shows_what_get_cost_and_usage_answers(
     assert data["estimated"] == [p >= "2026-05-01" for p in data["periods"]]  # the open month
     assert "Amazon Simple Storage Service" in data["options"]["values"]["SERVICE"]
     assert "team" in data["options"]["tags"]
+
+
+def test_categories_and_views_in_the_selectors(server: ServerProcess) -> None:
+    """A cost category's values are group-by and filter choices; a billing view chosen on
+    the page is the request's BillingViewArn, and the figures are the view's slice."""
+    ce = make_client(server.endpoint, "ce", cs.ACCOUNT)
+    ce.create_cost_category_definition(
+        Name="Console",
+        RuleVersion="CostCategoryExpression.v1",
+        Rules=[{"Value": "Shop", "Rule": {"Tags": {"Key": "team", "Values": ["storefront"]}}}],
+        DefaultValue="Rest",
+    )
+    billing = make_client(server.endpoint, "billing", cs.ACCOUNT)
+    arn = billing.create_billing_view(
+        name="shop only",
+        sourceViews=[f"arn:aws:billing::{cs.ACCOUNT}:billingview/primary"],
+        dataFilterExpression={"costCategories": {"key": "Console", "values": ["Shop"]}},
+    )["arn"]
+    params = {"account": cs.ACCOUNT, "start": "2026-05-01", "end": "2026-05-28"}
+    whole = get_json(
+        f"{server.endpoint}{ROOT}/api/ce?{urlencode({**params, 'group': 'CC:Console'})}"
+    )
+    assert whole["options"]["categories"]["Console"] == ["Rest", "Shop"]
+    assert {s["id"] for s in whole["series"]} == {"Console$Rest", "Console$Shop"}
+    assert [v["name"] for v in whole["options"]["views"]][:1] == ["Primary View"]
+    assert arn in [v["arn"] for v in whole["options"]["views"]]
+    query = urlencode({**params, "group": "CC:Console", "view": arn})
+    viewed = get_json(f"{server.endpoint}{ROOT}/api/ce?{query}")
+    assert viewed["request"]["BillingViewArn"] == arn
+    assert [s["id"] for s in viewed["series"]] == ["Console$Shop"]
+    shop = next(s for s in whole["series"] if s["id"] == "Console$Shop")
+    assert viewed["total"] == pytest.approx(shop["total"], abs=1e-9)
+    assert viewed["series"][0]["total"] == pytest.approx(
+        sum(sum(v.values()) for v in _boto_series(ce, viewed["request"]).values()), abs=1e-9
+    )
 
 
 def test_a_filter_narrows_the_total(server: ServerProcess) -> None:

@@ -1,8 +1,9 @@
 """The console's Cost Explorer page: a stacked bar chart of one metric over time, grouped by
-a dimension or a tag, with a filter. Every figure is what the `ce` service answers: the
-page's JSON route calls the GetCostAndUsage, GetDimensionValues and GetTags operations
-themselves (services/ce), and returns the GetCostAndUsage request it made, so the same
-request through boto3 or the AWS CLI gives the same numbers."""
+a dimension, a tag or a cost category, with a filter, through a billing view. Every figure
+is what the `ce` service answers: the page's JSON route calls the GetCostAndUsage,
+GetDimensionValues, GetTags and GetCostCategories operations themselves (services/ce),
+and returns the GetCostAndUsage request it made, so the same request through boto3 or the
+AWS CLI gives the same numbers."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bcm_local.billing.scenario.periods import add_months, month_start
 from bcm_local.console.html import esc, page
 from bcm_local.console.view import View, json_response
 from bcm_local.runtime import Context
+from bcm_local.services import billing_views
 from bcm_local.services.ce import bills
 from bcm_local.services.ce.operations import OPERATIONS
 from bcm_local.wire.errors import AwsError
@@ -59,25 +61,34 @@ def _default_span(ctx: Context) -> tuple[str, str]:
 
 
 def _group_by(group: str) -> dict[str, str]:
+    """A dimension, `TAG:<key>` or `CC:<cost category>`."""
     if group.startswith("TAG:") and len(group) > 4:
         return {"Type": "TAG", "Key": group[4:]}
+    if group.startswith("CC:") and len(group) > 3:
+        return {"Type": "COST_CATEGORY", "Key": group[3:]}
     if group not in GROUPS:
         raise AwsError(
             "ValidationException",
-            f"group must be one of {', '.join(GROUPS)} or TAG:<key>, not {group!r}.",
+            f"group must be one of {', '.join(GROUPS)}, TAG:<key> or CC:<cost category>, "
+            f"not {group!r}.",
         )
     return {"Type": "DIMENSION", "Key": group}
 
 
 def _filter(text: str) -> dict[str, Any] | None:
-    """`DIMENSION=value` or `TAG:key=value` (empty: no filter)."""
+    """`DIMENSION=value`, `TAG:key=value` or `CC:category=value` (empty: no filter)."""
     if not text:
         return None
     key, equals, value = text.partition("=")
     if not equals or not key:
-        raise AwsError("ValidationException", "filter must be DIMENSION=value or TAG:key=value.")
-    if key.startswith("TAG:"):
-        return {"Tags": {"Key": key[4:], "Values": [value], "MatchOptions": ["EQUALS"]}}
+        raise AwsError(
+            "ValidationException",
+            "filter must be DIMENSION=value, TAG:key=value or CC:category=value.",
+        )
+    for prefix, root in (("TAG:", "Tags"), ("CC:", "CostCategories")):
+        if key.startswith(prefix):
+            leaf = {"Key": key[len(prefix) :], "Values": [value], "MatchOptions": ["EQUALS"]}
+            return {root: leaf}
     return {"Dimensions": {"Key": key, "Values": [value], "MatchOptions": ["EQUALS"]}}
 
 
@@ -97,6 +108,8 @@ def request_of(view: View, ctx: Context) -> dict[str, Any]:
     found = _filter(view.param("filter"))
     if found is not None:
         request["Filter"] = found
+    if view.param("view"):
+        request["BillingViewArn"] = view.param("view")
     return request
 
 
@@ -139,28 +152,44 @@ def explore(view: View) -> dict[str, Any]:
         "series": drawn,
         "total": sum(s["total"] for s in drawn),
         "estimated": [estimated[p] for p in periods],
-        "options": _options(ctx, span),
+        "options": _options(ctx, span, request.get("BillingViewArn")),
     }
 
 
-def _options(ctx: Context, span: dict[str, str]) -> dict[str, Any]:
-    """What the selectors offer: the dimensions' values and the tag keys of the period."""
+def views_of(ctx: Context) -> list[dict[str, str]]:
+    """The account's billing views: the primary one, then its custom ones by name."""
+    primary = billing_views.primary_arn(ctx.account_id)
+    custom = sorted(billing_views.custom_views(ctx.store, ctx.account_id), key=lambda v: v["name"])
+    return [
+        {"arn": primary, "name": billing_views.PRIMARY_NAME},
+        *({"arn": v["arn"], "name": v["name"]} for v in custom),
+    ]
+
+
+def _options(ctx: Context, span: dict[str, str], arn: str | None) -> dict[str, Any]:
+    """What the selectors offer: the dimensions' values, the tag keys and the cost
+    categories (with their values) of the period, through the billing view asked."""
+    scope = {"TimePeriod": span, **({"BillingViewArn": arn} if arn else {})}
     values = {
         d: [
             v["Value"]
-            for v in _call(ctx, "GetDimensionValues", TimePeriod=span, Dimension=d)[
-                "DimensionValues"
-            ]
+            for v in _call(ctx, "GetDimensionValues", Dimension=d, **scope)["DimensionValues"]
         ]
         for d in FILTER_DIMENSIONS
     }
-    tags = _call(ctx, "GetTags", TimePeriod=span)["Tags"]
+    names = _call(ctx, "GetCostCategories", **scope)["CostCategoryNames"]
+    categories = {
+        name: _call(ctx, "GetCostCategories", CostCategoryName=name, **scope)["CostCategoryValues"]
+        for name in names
+    }
     return {
         "groups": GROUPS,
         "metrics": list(METRICS),
         "granularities": list(GRANULARITIES),
         "values": values,
-        "tags": tags,
+        "tags": _call(ctx, "GetTags", **scope)["Tags"],
+        "categories": categories,
+        "views": views_of(ctx),
     }
 
 

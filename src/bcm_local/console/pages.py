@@ -6,10 +6,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from bcm_local.billing import definitions
+from bcm_local.billing.scenario.definition import ScenarioError
+from bcm_local.billing.scenario.files import scenario_of
 from bcm_local.console.html import badge, esc, facts, link, missing, page, pre, table, when
 from bcm_local.console.view import View
+from bcm_local.services import billing_views
 from bcm_local.services.dataexports.exports import EXECUTIONS, EXPORTS, NAMES
 from bcm_local.units import size
+from bcm_local.wire.errors import AwsError
 from bcm_local.wire.http import Response
 
 
@@ -112,6 +117,8 @@ def export_page(view: View) -> Response:
             ("Region", esc(dest["S3Region"])),
             ("Output", esc(" · ".join(str(v) for v in output.values()))),
             ("Refresh cadence", esc(export["RefreshCadence"]["Frequency"])),
+            ("Billing view", _billing_view(view, export)),
+            ("Cost categories", esc(", ".join(_categories(view)) or "none")),
         ]
     )
     query = export["DataQuery"]
@@ -128,6 +135,33 @@ def export_page(view: View) -> Response:
         + _file_table(view, bucket, files)
     )
     return page(view, "/", f"Export {name}", body)
+
+
+def _billing_view(view: View, export: dict[str, Any]) -> str:
+    """The view the export reads (BILLING_VIEW_ARN of a table), by name."""
+    configured = (export["DataQuery"].get("TableConfigurations") or {}).values()
+    arn = next((p["BILLING_VIEW_ARN"] for p in configured if p.get("BILLING_VIEW_ARN")), None)
+    if not arn:
+        return esc(f"{billing_views.PRIMARY_NAME} (the whole bill)")
+    try:
+        name = billing_views.find(view.runtime.store, view.account, arn)["name"]
+    except AwsError as err:
+        return f"<code>{esc(arn)}</code> ({esc(err.code)})"
+    return f"{esc(name)} <code>{esc(arn)}</code>"
+
+
+def _categories(view: View) -> list[str]:
+    """The cost categories a delivery now applies: the scenario's and the account's own
+    definitions in force this month."""
+    found = definitions.of(view.runtime.store, view.account)
+    month = f"{view.runtime.clock.now():%Y-%m}"
+    defined = [c["name"] for c, _ in found.versions(month)]
+    try:
+        scenario = scenario_of(str(view.runtime.config.billing_scenario)).cost_categories
+    except (OSError, ScenarioError):  # reported where the bill is built
+        scenario = {}
+    named = {name for values in scenario.values() for name in values}
+    return sorted(named | set(defined))
 
 
 def _executions(view: View, record: dict[str, Any], files: list[tuple[str, int, float]]) -> str:

@@ -1,12 +1,13 @@
 /* bcm-local console: the Cost Explorer page. Reads /_bcm_local/api/ce with the page's own
-   query (start, end, granularity, metric, group, filter; account when one was selected):
-   the figures are the ce service's GetCostAndUsage answer, whose request the page shows.
+   query (start, end, granularity, metric, group, filter, view; account when one was
+   selected): the figures are the ce service's GetCostAndUsage answer, whose request the
+   page shows. Groups and filters take dimensions, tags (TAG:) and cost categories (CC:).
    When done, <body data-ready="true"> (or "error"). */
 (function () {
   "use strict";
   var root = document.getElementById("ce");
   var query = new URLSearchParams(location.search);
-  var PARAMS = ["start", "end", "granularity", "metric", "group", "filter"];
+  var PARAMS = ["start", "end", "granularity", "metric", "group", "filter", "view"];
   var LABELS = { SERVICE: "Service", LINKED_ACCOUNT: "Account", REGION: "Region" };
 
   var node = BcmPage.node;
@@ -19,9 +20,11 @@
     var g = request.GroupBy[0], f = request.Filter, filter = "";
     if (f && f.Dimensions) filter = f.Dimensions.Key + "=" + f.Dimensions.Values[0];
     if (f && f.Tags) filter = "TAG:" + f.Tags.Key + "=" + f.Tags.Values[0];
+    if (f && f.CostCategories) filter = "CC:" + f.CostCategories.Key + "=" + f.CostCategories.Values[0];
+    var prefix = { TAG: "TAG:", COST_CATEGORY: "CC:" }[g.Type] || "";
     return {
       granularity: request.Granularity, metric: request.Metrics[0], filter: filter,
-      group: g.Type === "TAG" ? "TAG:" + g.Key : g.Key,
+      group: prefix + g.Key, view: request.BillingViewArn || "",
     };
   }
 
@@ -33,15 +36,28 @@
     f.appendChild(node("input", null, { type: "hidden", name: "end", value: data.request.TimePeriod.End }));
     var groups = Object.keys(o.groups).map(function (k) { return [k, o.groups[k]]; });
     o.tags.forEach(function (t) { groups.push(["TAG:" + t, "Tag: " + t]); });
+    var names = Object.keys(o.categories);
+    names.forEach(function (c) { groups.push(["CC:" + c, "Cost category: " + c]); });
     select(f, "group", "Group by", groups, now.group);
+    var views = o.views.map(function (v, i) { return [i ? v.arn : "", "View: " + v.name]; });
+    select(f, "view", "Billing view", views, now.view);
     select(f, "granularity", "Granularity", o.granularities.map(function (g) { return [g, g]; }), now.granularity);
     select(f, "metric", "Metric", o.metrics.map(function (m) { return [m, m]; }), now.metric);
     var filters = [["", "everything"]];
     Object.keys(o.values).forEach(function (d) {
       o.values[d].forEach(function (v) { filters.push([d + "=" + v, (LABELS[d] || d) + " = " + v]); });
     });
+    names.forEach(function (c) {
+      o.categories[c].forEach(function (v) { filters.push(["CC:" + c + "=" + v, c + " = " + v]); });
+    });
     if (now.filter && !filters.some(function (x) { return x[0] === now.filter; })) filters.push([now.filter, now.filter]);
     select(f, "filter", "Filter", filters, now.filter);
+  }
+
+  function viewName(data) {
+    var arn = data.request.BillingViewArn, views = data.options.views;
+    var found = views.filter(function (v) { return v.arn === arn; })[0];
+    return (found || views[0]).name;
   }
 
   function summary(data) {
@@ -49,7 +65,9 @@
     box.textContent = "";
     [[BcmChart.money(data.total, "USD"), data.request.Metrics[0] + " total", "ce-total"],
      [span.Start + " – " + span.End, "time period (end exclusive)", "ce-span"],
-     [String(data.series.length), "groups", "ce-groups"]].forEach(function (f) {
+     [String(data.series.length), "groups", "ce-groups"],
+     [viewName(data), "billing view", "ce-view"],
+     [Object.keys(data.options.categories).join(", ") || "none", "cost categories", "ce-categories"]].forEach(function (f) {
       var d = node("div", null, { id: f[2] });
       d.append(node("strong", f[0]), node("span", f[1]));
       box.appendChild(d);
