@@ -172,6 +172,8 @@ def test_errors_are_aws_s(ce: Any, team: str) -> None:
     itself = {"CostCategories": {"Key": "Bad", "Values": ["x"]}}
     assert create(Rules=[{"Value": "x", "Rule": itself}]) == "ValidationException"
     assert create(Rules=[{"Type": "INHERITED_VALUE"}]) == "ValidationException"
+    no_tag = {"Tags": {"Key": "no-such-tag", "Values": ["x"]}}
+    assert create(Rules=[{"Value": "x", "Rule": no_tag}]) == "ValidationException"
     split = {"Source": "Stores", "Targets": ["Nowhere"], "Method": "EVEN"}
     assert create(SplitChargeRules=[split]) == "ValidationException"
     fixed = {
@@ -434,6 +436,13 @@ def test_done_when_a_category_through_a_view_agrees_in_cur_focus_and_ce(
     assert len({k[1] for k in cur_sums if k[0] == "2026-05"}) >= 2
     assert {r["line_item_usage_account_id"] for r in cur} == set(allowed)
     assert {r["SubAccountId"] for r in focus} == set(allowed)
+    billing.create_billing_view(
+        name="by team",
+        sourceViews=[f"arn:aws:billing::{cs.ACCOUNT}:billingview/primary"],
+        dataFilterExpression={"costCategories": {"key": "Team", "values": ["Stores"]}},
+    )
+    used = ce.list_cost_category_resource_associations(CostCategoryArn=team)
+    assert [a["CostCategoryName"] for a in used["CostCategoryResourceAssociations"]] == ["Team"]
     assert {r["SubAccountId"] for r in focus12} == set(allowed)  # 1.2 has no category column
     total = sum(
         r["BilledCost"] for r in focus12 if r["ChargePeriodStart"].replace(tzinfo=None) < end

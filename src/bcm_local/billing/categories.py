@@ -181,11 +181,16 @@ def _order(categories: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def referenced(rules: list[dict[str, Any]]) -> set[str]:
     """The cost category names the rules' expressions refer to."""
+    return leaf_keys(rules, "CostCategories")
+
+
+def leaf_keys(rules: list[dict[str, Any]], root: str) -> set[str]:
+    """The keys of the `root` leaves (Tags, CostCategories) of the rules' expressions."""
     found: set[str] = set()
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            leaf = node.get("CostCategories")
+            leaf = node.get(root)
             if isinstance(leaf, dict) and leaf.get("Key"):
                 found.add(str(leaf["Key"]))
             for value in node.values():

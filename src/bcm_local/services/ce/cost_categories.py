@@ -23,7 +23,7 @@ from bcm_local.billing.expressions import filters
 from bcm_local.billing.scenario.periods import add_months, month_start
 from bcm_local.runtime import Context
 from bcm_local.services import billing_views, tagging
-from bcm_local.services.ce import paging, resource_tags
+from bcm_local.services.ce import bills, paging, resource_tags
 from bcm_local.services.registry import Handler
 from bcm_local.wire.errors import AwsError
 
@@ -150,6 +150,22 @@ def _split_rules(splits: list[dict[str, Any]] | None, values: list[str]) -> list
     return splits
 
 
+def allocation_tag_keys(ctx: Context) -> list[str]:
+    """The account's cost allocation tag keys: those on its bill and those it has set."""
+    on_bill = bills.for_call(ctx).tag_keys
+    return sorted(set(on_bill) | set(definitions.of(ctx.store, ctx.account_id).tags))
+
+
+def _tag_keys(rules: list[dict[str, Any]]) -> set[str]:
+    """The tag keys the rules read: Tags leaves and inherited TAG values."""
+    found = categories.leaf_keys(rules, "Tags")
+    for rule in rules:
+        inherited = rule.get("InheritedValue") or {}
+        if inherited.get("DimensionName") == "TAG":
+            found.add(str(inherited.get("DimensionKey")))
+    return found
+
+
 def _version(ctx: Context, name: str, params: dict[str, Any], start: str) -> dict[str, Any]:
     """A version from a request, validated, including its references to other categories
     (they must exist, and no category may depend on itself through them)."""
@@ -161,6 +177,9 @@ def _version(ctx: Context, name: str, params: dict[str, Any], start: str) -> dic
     splits = _split_rules(params.get("SplitChargeRules"), _values(rules, default))
     if splits:
         version["SplitChargeRules"] = splits
+    unknown = sorted(_tag_keys(rules) - set(allocation_tag_keys(ctx)))
+    if unknown:
+        raise invalid(f"Rules refer to tag {unknown[0]}, which is not a cost allocation tag.")
     others = {r["name"]: r for r in _live(ctx) if r["name"] != name}
     for ref in sorted(categories.referenced(rules)):
         if ref == name:
@@ -277,11 +296,12 @@ def _page(
 
 def _referencing_views(ctx: Context, name: str) -> list[str]:
     """The billing views whose data filter names the category."""
-    return [
-        view["arn"]
-        for view in billing_views.custom_views(ctx.store, ctx.account_id)
-        if name in categories.referenced([{"Rule": view.get("dataFilterExpression")}])
-    ]
+    found = []
+    for view in billing_views.custom_views(ctx.store, ctx.account_id):
+        expression = billing_views.scope(ctx.store, ctx.account_id, view["arn"])
+        if name in categories.referenced([{"Rule": expression}]):
+            found.append(view["arn"])
+    return found
 
 
 def list_cost_category_definitions(
