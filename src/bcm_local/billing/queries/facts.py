@@ -4,7 +4,8 @@ resources, at the granularity asked), projected onto CE's dimensions and metrics
 Nothing is priced here: each metric is a sum of CUR 2.0 columns (AmortizedCost is AWS's
 amortized-cost expression over them), so any CE figure equals the same aggregation over
 a delivered CUR 2.0 file. The projection is kept in a small DuckDB database of its own
-(`facts_resources`, one row per CUR 2.0 row; `facts`, the same summed over resources),
+(`facts_resources`, one row per CUR 2.0 row; `facts`, the same summed over resources;
+`commitments`, the rows of reservations and Savings Plans: queries/commitments.py),
 built once per bill version (queries/cache.py) and read by every query.
 """
 
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bcm_local.billing.expressions.dimensions import DIMENSIONS, FACT_DIMENSIONS, column
+from bcm_local.billing.queries import commitments
 
 # CE metric -> SQL over the CUR 2.0 columns
 _AMORTIZED = """CASE line_item_line_item_type
@@ -114,6 +116,7 @@ def build(runtime: Any, account: str, now: datetime, granularity: str) -> Facts:
             data, tables.CUR2, {"INCLUDE_RESOURCES": "TRUE", "TIME_GRANULARITY": granularity}
         )
         projected = bill.arrow(con.sql(_projection(str(cur2))))
+        committed = bill.arrow(con.sql(commitments.projection(str(cur2))))
     finally:
         con.close()
     small = bill.materialise(
@@ -127,14 +130,17 @@ def build(runtime: Any, account: str, now: datetime, granularity: str) -> Facts:
         f"CREATE TABLE facts AS SELECT {keys}, {sums} FROM facts_resources "
         f"GROUP BY {keys} ORDER BY t"
     )
+    last = data.periods[-1]
+    through = last.start + timedelta(hours=last.active_hours)
+    small.register("rows", committed)
+    small.execute(commitments.spread(f"TIMESTAMP '{through:%Y-%m-%d %H:%M:%S}'"))
+    small.unregister("rows")
     accounts = dict(
         small.execute(
             'SELECT "LINKED_ACCOUNT", any_value("LINKED_ACCOUNT_NAME") FROM facts GROUP BY 1'
         ).fetchall()
     )
     months = [Month(p.label, p.start, p.end, p.invoice_id is None) for p in data.periods]
-    last = data.periods[-1]
-    through = last.start + timedelta(hours=last.active_hours)
     return Facts(small, granularity, months, now, through, accounts, data.tag_keys)
 
 

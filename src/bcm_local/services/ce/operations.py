@@ -21,7 +21,9 @@ from bcm_local.services.ce import (
     comparisons,
     cost_categories,
     forecasts,
+    reservations,
     resource_tags,
+    savings_plans,
 )
 from bcm_local.services.ce.paging import Pager
 from bcm_local.services.registry import Handler
@@ -183,5 +185,13 @@ OPERATIONS: dict[str, Handler] = {
     "GetTags": get_tags,
     "GetCostCategories": get_cost_categories,
 }
-for module in (allocation_tags, comparisons, cost_categories, forecasts, resource_tags):
+for module in (
+    allocation_tags,
+    comparisons,
+    cost_categories,
+    forecasts,
+    reservations,
+    resource_tags,
+    savings_plans,
+):
     OPERATIONS.update(module.OPERATIONS)
