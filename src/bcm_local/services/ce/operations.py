@@ -23,6 +23,7 @@ from bcm_local.services.ce import (
     forecasts,
     reservations,
     resource_tags,
+    rightsizing,
     savings_plans,
 )
 from bcm_local.services.ce.paging import Pager
@@ -192,6 +193,7 @@ for module in (
     forecasts,
     reservations,
     resource_tags,
+    rightsizing,
     savings_plans,
 ):
     OPERATIONS.update(module.OPERATIONS)
