@@ -10,6 +10,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -146,3 +147,62 @@ def test_generations_and_errors(bill: cs.Delivered) -> None:
         with pytest.raises(ClientError) as caught:
             call(**kw)
         assert caught.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_commitment_purchase_analyses_replay_the_lookback(bill: cs.Delivered) -> None:
+    ce = bill.ce
+    start, end, _ = _window(bill, 7)
+    period = {"Start": f"{start:%Y-%m-%d}", "End": f"{end:%Y-%m-%d}"}
+    plan = {
+        "PaymentOption": "NO_UPFRONT",
+        "SavingsPlansType": "COMPUTE_SP",
+        "TermInYears": "ONE_YEAR",
+    }
+
+    def analyse(kind: str, **extra: Any) -> dict[str, Any]:
+        config = {
+            "AnalysisType": kind,
+            "LookBackTimePeriod": period,
+            "SavingsPlansToAdd": [{**plan, **extra.pop("commitment", {})}],
+            **extra,
+        }
+        started = ce.start_commitment_purchase_analysis(
+            CommitmentPurchaseAnalysisConfiguration={
+                "SavingsPlansPurchaseAnalysisConfiguration": config
+            }
+        )
+        got = ce.get_commitment_purchase_analysis(AnalysisId=started["AnalysisId"])
+        assert got["AnalysisStatus"] == "SUCCEEDED"
+        return got["AnalysisDetails"]["SavingsPlansPurchaseAnalysisDetails"]  # type: ignore[no-any-return]
+
+    recommended = ce.get_savings_plans_purchase_recommendation(
+        SavingsPlansType="COMPUTE_SP",
+        TermInYears="ONE_YEAR",
+        PaymentOption="NO_UPFRONT",
+        LookbackPeriodInDays="SEVEN_DAYS",
+    )["SavingsPlansPurchaseRecommendation"]["SavingsPlansPurchaseRecommendationDetails"][0]
+    best = analyse("MAX_SAVINGS")
+    assert float(best["HourlyCommitmentToPurchase"]) == pytest.approx(
+        float(recommended["HourlyCommitmentToPurchase"]), abs=1e-9
+    )
+    assert float(best["EstimatedAverageUtilization"]) == pytest.approx(100, abs=1e-6)
+    assert float(best["EstimatedSavingsAmount"]) == pytest.approx(
+        float(recommended["EstimatedSavingsAmount"]), abs=1e-6
+    )
+    assert len(best["MetricsOverLookbackPeriod"]) == 7
+    # ten times that commitment: the days use what they spend, the rest is paid unused
+    big = 10 * float(recommended["HourlyCommitmentToPurchase"])
+    custom = analyse("CUSTOM_COMMITMENT", commitment={"SavingsPlansCommitment": big})
+    spend = float(recommended["EstimatedOnDemandCostWithCurrentCommitment"])
+    assert float(custom["EstimatedCommitmentCost"]) == pytest.approx(big * 7 * 24, abs=1e-6)
+    assert float(custom["EstimatedAverageCoverage"]) == pytest.approx(100, abs=1e-6)
+    assert float(custom["EstimatedOnDemandCost"]) == pytest.approx(0, abs=1e-6)
+    assert float(custom["CurrentOnDemandSpend"]) == pytest.approx(spend, abs=1e-6)
+    assert float(custom["EstimatedAverageUtilization"]) < 20
+    half = analyse("TARGET_AVERAGE_COVERAGE", SavingsPlansTargetCoverage=50)
+    assert float(half["EstimatedAverageCoverage"]) == pytest.approx(50, abs=1e-3)
+    listed = ce.list_commitment_purchase_analyses()["AnalysisSummaryList"]
+    assert len(listed) == 3 and {a["AnalysisStatus"] for a in listed} == {"SUCCEEDED"}
+    with pytest.raises(ClientError) as caught:
+        ce.get_commitment_purchase_analysis(AnalysisId="00000000-0000-0000-0000-000000000000")
+    assert caught.value.response["Error"]["Code"] == "AnalysisNotFoundException"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bcm_local.billing.expressions.dimensions import column
 from bcm_local.billing.expressions.filters import literal
@@ -190,3 +191,57 @@ def spend_by(facts: Facts, win: Window, where: str, by: list[str], term: str) ->
 
 def _rest(use: Usage) -> tuple[float, float, float, float, float]:
     return (use.lowest_hours, use.highest_hours, use.hours, use.cost, use.normalized)
+
+
+def daily_spend(
+    facts: Facts, win: Window, where: str, term: str
+) -> list[tuple[datetime, float, float]]:
+    """[(day, eligible spend at the plan's rates of `term`, its on-demand cost)] of every
+    day of the window (0 for a day without any)."""
+    sql = (
+        f"SELECT date_trunc('day', t) AS d, sum({equivalent_sql(term)}), sum(UnblendedCost) "
+        f"FROM facts WHERE t >= ? AND t < ? AND \"RECORD_TYPE\" = 'Usage' AND {eligible_sql()} "
+        f"AND ({where}) GROUP BY 1"
+    )
+    found = {
+        row[0]: (float(row[1]), float(row[2]))
+        for row in facts.cursor().execute(sql, [naive(win.start), naive(win.end)]).fetchall()
+    }
+    days = [naive(win.start) + timedelta(days=i) for i in range(win.days)]
+    return [(day, *found.get(day, (0.0, 0.0))) for day in days]
+
+
+def commitment_outcome(
+    days: list[tuple[datetime, float, float]], commitment: float
+) -> dict[str, Any]:
+    """What an hourly `commitment` would have done over `days` (daily_spend): each day it
+    covers up to 24 times the commitment of the spend at plan rates, the on-demand cost of that
+    spend is saved, and the commitment is paid whether used or not."""
+    hours = 24.0 * len(days)
+    covered = used = on_demand = 0.0
+    metrics = []
+    for day, plan, cost in days:
+        use = min(24.0 * commitment, plan)
+        saved = use * cost / plan if plan else 0.0
+        used += use
+        covered += saved
+        on_demand += cost
+        metrics.append(
+            {
+                "day": day,
+                "on_demand_after": cost - saved,
+                "coverage": saved / cost if cost else 0.0,
+                "utilization": use / (24.0 * commitment) if commitment else 0.0,
+            }
+        )
+    cost_of_commitment = commitment * hours
+    return {
+        "hours": hours,
+        "commitment_cost": cost_of_commitment,
+        "on_demand": on_demand,
+        "on_demand_after": on_demand - covered,
+        "saving": covered - cost_of_commitment,
+        "utilization": used / cost_of_commitment if cost_of_commitment else 0.0,
+        "coverage": covered / on_demand if on_demand else 0.0,
+        "metrics": metrics,
+    }

@@ -21,9 +21,12 @@ from bcm_local.services.ce import (
     comparisons,
     cost_categories,
     forecasts,
+    resource_tags,
+)
+from bcm_local.services.ce.commitments import (
+    analyses,
     purchases,
     reservations,
-    resource_tags,
     rightsizing,
     savings_plans,
 )
@@ -189,6 +192,7 @@ OPERATIONS: dict[str, Handler] = {
 }
 for module in (
     allocation_tags,
+    analyses,
     comparisons,
     cost_categories,
     forecasts,

@@ -1,6 +1,6 @@
 """GetReservationUtilization and GetReservationCoverage: reservations' use and the
 instance hours they cover, from the bill's RIFee and DiscountedUsage rows (see
-services/ce/commitments.py for what the commitment operations share)."""
+services/ce/commitments/request.py for what the commitment operations share)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bcm_local.billing.expressions.dimensions import column
 from bcm_local.billing.queries import commitments as figures
 from bcm_local.billing.queries.timespan import Bucket, invalid
 from bcm_local.runtime import Context
-from bcm_local.services.ce import commitments as shared
+from bcm_local.services.ce.commitments import request as shared
 from bcm_local.services.registry import Handler
 
 Result = dict[str, Any]

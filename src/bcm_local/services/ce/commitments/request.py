@@ -1,4 +1,4 @@
-"""What the commitment operations of `ce` share (services/ce/reservations.py and
+"""What the commitment operations of `ce` share (commitments/reservations.py and
 savings_plans.py: utilization and coverage of reservations and Savings Plans). The figures
 are sums of the bill's CUR 2.0 commitment columns (billing/queries/commitments.py documents
 each), so they reconcile with a delivered CUR 2.0 export to the cent.
