@@ -244,3 +244,41 @@ def test_the_cli_reads_the_same_figures(bill: cs.Delivered) -> None:
     )
     boto = bill.ce.get_savings_plans_utilization(TimePeriod=SPAN)
     assert cli["Total"] == boto["Total"]
+
+
+@pytest.mark.parametrize(
+    ("args", "member"),
+    [
+        (("get-reservation-coverage", "--time-period", "Start=2026-05-01,End=2026-05-27"), "Total"),
+        (("get-rightsizing-recommendation", "--service", "AmazonEC2"), "Summary"),
+        (
+            (
+                "get-reservation-purchase-recommendation",
+                "--service",
+                "Amazon Relational Database Service",
+            ),
+            "Recommendations",
+        ),
+        (
+            (
+                "get-savings-plans-purchase-recommendation",
+                "--savings-plans-type",
+                "COMPUTE_SP",
+                "--term-in-years",
+                "ONE_YEAR",
+                "--payment-option",
+                "NO_UPFRONT",
+                "--lookback-period-in-days",
+                "SEVEN_DAYS",
+            ),
+            "SavingsPlansPurchaseRecommendation",
+        ),
+        (("list-cost-allocation-tags",), "CostAllocationTags"),
+        (("list-cost-category-definitions",), "CostCategoryReferences"),
+    ],
+)
+def test_the_cli_calls_the_operations(
+    bill: cs.Delivered, args: tuple[str, ...], member: str
+) -> None:
+    found = run_cli(bill.server.endpoint, "ce", *args, env={"AWS_ACCESS_KEY_ID": cs.ACCOUNT})
+    assert member in found
