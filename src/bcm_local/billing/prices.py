@@ -117,6 +117,9 @@ def _product(line: UsageLine) -> Product:
         attributes["instanceType"] = line.instance_type
     if line.instance_family:
         attributes["instanceFamily"] = line.instance_family
+    if line.service_code == "AmazonEC2" and line.instance_type:  # AWS's instance hours
+        unused = line.capacity_reservation_status == "Unused"
+        attributes["capacitystatus"] = "UnusedCapacityReservation" if unused else "Used"
     for key, value in line.product.items():
         if key != "product_name":  # the CUR's name for what the price list calls servicename
             attributes[_camel(key)] = value
