@@ -183,6 +183,7 @@ def test_summary_json_counts_what_the_emulator_holds(console: str) -> None:
         "cur": "running",
         "ce": "running",
         "billing": "running",
+        "pricing": "running",
         "s3": "running",
     }
     mine = summary["account"]

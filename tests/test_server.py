@@ -42,6 +42,7 @@ def test_health_reports_version_and_services(server: ServerProcess) -> None:
         "cur": "running",
         "ce": "running",
         "billing": "running",
+        "pricing": "running",
         "s3": "running",
     }
     assert health["persistent"] is False

@@ -73,6 +73,7 @@ class Context:
     account_id: str
     region: str
     request_id: str
+    endpoint: str = ""  # the URL the caller reached the server at (http://<Host>), if known
 
     @property
     def store(self) -> Store:

@@ -179,6 +179,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Enable or disable AWS Billing (billing views).",
         kind=_bool,
     ),
+    # -- AWS Price List (bcm_local.services.pricing, bcm_local.billing.prices) --
+    Setting(
+        "BCM_LOCAL_PRICING_ENABLED",
+        "true",
+        "Enable or disable the AWS Price List API (pricing): the products and rates the bill "
+        "charges, and their price list files.",
+        kind=_bool,
+    ),
     # -- Cost Explorer (bcm_local.services.ce, bcm_local.billing.queries) --
     Setting("BCM_LOCAL_CE_ENABLED", "true", "Enable or disable Cost Explorer (ce).", kind=_bool),
     Setting(

@@ -53,6 +53,7 @@ EC2_TYPES: dict[str, tuple[float, int, float]] = {
     "g4dn.xlarge": (0.526, 4, 16),
 }
 WINDOWS_EXTRA_PER_VCPU = 0.046  # Windows licence, per vCPU-hour
+OPERATING_SYSTEMS = ("Linux", "Windows")  # of EC2 instances (Windows adds the licence)
 
 # RDS MySQL/PostgreSQL single-AZ on-demand, us-east-1
 RDS_TYPES: dict[str, float] = {
@@ -104,6 +105,14 @@ PRICES: dict[str, float] = {
 
 HOURS_PER_MONTH = 730.0
 
+# the EBS volume types PRICES prices (`ebs_<type>`); a scenario may name others
+EBS_VOLUME_TYPES = ("gp3", "gp2")
+
+# AWS's offer term code of on-demand prices and the rate code of their one price dimension:
+# a usage line's pricing_rate_code and the Price List's `<sku>.JRTCKXETXF.6YS6EN2CT7`
+ON_DEMAND_TERM = "JRTCKXETXF"
+ON_DEMAND_RATE = "6YS6EN2CT7"
+
 # product code -> (service name, FOCUS ServiceCategory, FOCUS ServiceSubcategory)
 SERVICES: dict[str, tuple[str, str, str]] = {
     "AmazonEC2": ("Amazon Elastic Compute Cloud", "Compute", "Virtual Machines"),
@@ -154,6 +163,11 @@ def current_generation(instance_type: str) -> str:
     """The `current_generation` product attribute: Yes or No."""
     family = instance_type.removeprefix("db.").split(".")[0]
     return "No" if family in PREVIOUS_GENERATION else "Yes"
+
+
+def rate_code(sku: str) -> str:
+    """The on-demand rate code of a SKU (`<sku>.<offer term code>.<rate code>`)."""
+    return f"{sku}.{ON_DEMAND_TERM}.{ON_DEMAND_RATE}"
 
 
 def size_factor(instance_type: str) -> float:

@@ -161,7 +161,8 @@ class App:
         caller = identify(
             request.headers.get("authorization", ""), query_credential, self.config.default_region
         )
-        return Context(self.runtime, caller.account_id, caller.region, request_id)
+        endpoint = f"http://{request.host}" if request.host else ""
+        return Context(self.runtime, caller.account_id, caller.region, request_id, endpoint)
 
     async def _internal(self, request: Request, path: str) -> Response:
         if path.rstrip("/") == "/_bcm_local/health" and request.method in ("GET", "HEAD"):
@@ -174,6 +175,12 @@ class App:
             return _json_ok(body, "Health")
         if path.rstrip("/") == "/_bcm_local/state" and request.method == "GET":
             return _json_ok(self.runtime.store.digest(), "State")
+        served = registry.file_route(self.config, path)
+        if served is not None and request.method in ("GET", "HEAD"):
+            service, rest = served
+            response = await self.runtime.run_blocking(service.file_server(), self.runtime, rest)
+            response.operation = "File"
+            return response
         from bcm_local import console  # the web console and its JSON (404 for unknown paths)
 
         return await console.handle(self.runtime, request)

@@ -36,6 +36,12 @@ class JsonProtocol:
         self.operations = operations
         self.validator = Validator(model)
         self._serializer = Serializer(model)
+        # a constraint failure is the model's ValidationException, or its
+        # InvalidParameterException where it has no ValidationException (the Price List API)
+        self._invalid = next(
+            (c for c in ("ValidationException", "InvalidParameterException") if c in model.shapes),
+            "ValidationException",
+        )
         # the ValidationException's members, spelled as the model spells them (Reason and
         # Fields in Data Exports, reason and fieldList in Billing)
         error = model.shapes.get("ValidationException", {}).get("members", {})
@@ -97,7 +103,7 @@ class JsonProtocol:
             raise AwsError("SerializationException", summary(typed))
         chosen = typed or found
         raise AwsError(
-            "ValidationException",
+            self._invalid,
             summary(chosen),
             **self._validation_members(chosen, "cannotParse" if typed else "fieldValidationFailed"),
         )

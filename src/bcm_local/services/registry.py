@@ -15,11 +15,14 @@ from typing import Any
 
 from bcm_local.runtime import Runtime
 from bcm_local.settings import Config
+from bcm_local.wire.http import Response
 from bcm_local.wire.model import Serialized
 
 # an operation: parsed, validated input members in, output members out (maybe awaited),
 # or its output already serialized
 Handler = Callable[..., dict[str, Any] | Serialized | Awaitable[dict[str, Any]]]
+# serves a service's files (the price list files): runtime, the path after /_bcm_local/<name>/
+FileServer = Callable[[Runtime, str], Response]
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class JsonService:
     operations_module: str  # module with an OPERATIONS table
     enabled_setting: str  # Config attribute
     startup: str = ""  # "module:function(runtime)" run at server start while enabled
+    files: str = ""  # "module:function(runtime, path)" answering GET /_bcm_local/<name>/<path>
 
     def enabled(self, config: Config) -> bool:
         return bool(getattr(config, self.enabled_setting))
@@ -39,6 +43,12 @@ class JsonService:
         module: Any = importlib.import_module(self.operations_module)
         table: Mapping[str, Handler] = module.OPERATIONS
         return table
+
+    def file_server(self) -> FileServer:
+        """The function serving the service's files (imported on first use)."""
+        module, _, function = self.files.partition(":")
+        served: FileServer = getattr(importlib.import_module(module), function)
+        return served
 
 
 JSON_SERVICES: tuple[JsonService, ...] = (
@@ -72,9 +82,26 @@ JSON_SERVICES: tuple[JsonService, ...] = (
         "bcm_local.services.billing.operations",
         "billing_enabled",
     ),
+    JsonService(
+        "pricing",
+        "pricing",
+        "AWSPriceListService",
+        "bcm_local.services.pricing.operations",
+        "pricing_enabled",
+        files="bcm_local.services.pricing.files:serve",
+    ),
 )
 
 BY_TARGET: dict[str, JsonService] = {s.target_prefix: s for s in JSON_SERVICES}
+
+
+def file_route(config: Config, path: str) -> tuple[JsonService, str] | None:
+    """The enabled service serving a `/_bcm_local/<name>/...` path, and the rest of it."""
+    for service in JSON_SERVICES:
+        prefix = f"/_bcm_local/{service.name}/"
+        if service.files and path.startswith(prefix) and service.enabled(config):
+            return service, path[len(prefix) :]
+    return None
 
 
 def start(runtime: Runtime) -> None:

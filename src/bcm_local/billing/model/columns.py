@@ -232,7 +232,7 @@ def _append(
     h0, h1 = (0, period.active_hours) if once else (p.h0, p.h1)
     cost = (line.amount or 0.0) if once else line.rate * line.price
     charge, frequency, charge_class = _charge(line.line_item_type, line.bill_type)
-    rate_code = f"{line.sku}.JRTCKXETXF.6YS6EN2CT7" if line.sku else None
+    rate_code = catalog.rate_code(line.sku) if line.sku else None
     values: dict[str, Any] = {
         "payer_id": payer[0],
         "payer_name": payer[1],

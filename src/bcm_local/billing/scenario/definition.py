@@ -308,7 +308,7 @@ def _check(sc: Scenario) -> None:
         _choice(f"{p}.account", r.account, account_keys)
         _choice(f"{p}.region", r.region, catalog.REGIONS)
         _choice(f"{p}.pattern", r.pattern, set(PATTERN_IDS) - {"once"})
-        _choice(f"{p}.os", r.os, ("Linux", "Windows"))
+        _choice(f"{p}.os", r.os, catalog.OPERATING_SYSTEMS)
         if r.kind == "ec2":
             _choice(f"{p}.type", r.type, catalog.EC2_TYPES)
         if r.kind == "rds":

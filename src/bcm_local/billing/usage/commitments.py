@@ -96,38 +96,46 @@ def commitment_lines(
         idle = cr.count - cr_used.get(cr.key, 0)
         if idle <= 0:
             continue
-        acct_id, acct_name = accounts[cr.account]
-        region = catalog.region(cr.region)
-        price = catalog.EC2_TYPES[cr.type][0] * region.multiplier
-        yield UsageLine(
-            acct_id,
-            acct_name,
-            "AmazonEC2",
-            "AmazonEC2",
-            catalog.SERVICES["AmazonEC2"][0],
-            f"{region.prefix}UnusedBox:{cr.type}",
-            "RunInstances",
-            "Hrs",
-            float(idle),
-            price,
-            price,
-            f"${price:g} per Unused Reservation Linux {cr.type} Instance Hour",
-            "Compute Instance",
-            region=cr.region,
-            az=cr.az,
-            resource_id=cr_arn(ctx, accounts, cr.key),
-            resource_type="CapacityReservation",
-            instance_type=cr.type,
-            product={
-                "current_generation": catalog.current_generation(cr.type),
-                "operating_system": "Linux",
-                "tenancy": "Shared",
-            },
-            sku=ids.sku(cr.region, "UnusedBox", cr.type),
-            capacity_reservation_arn=cr_arn(ctx, accounts, cr.key),
-            capacity_reservation_status="Unused",
-            capacity_reservation_type="Targeted",
-        )
+        arn = cr_arn(ctx, accounts, cr.key)
+        yield unused_box(accounts[cr.account], cr.region, cr.type, float(idle), cr.az, arn)
+
+
+def unused_box(
+    account: tuple[str, str], region_code: str, instance_type: str, idle: float, az: str, arn: str
+) -> UsageLine:
+    """The idle instances of a capacity reservation (`UnusedBox`), at the on-demand Linux
+    rate of its instance type."""
+    region = catalog.region(region_code)
+    price = catalog.EC2_TYPES[instance_type][0] * region.multiplier
+    return UsageLine(
+        account[0],
+        account[1],
+        "AmazonEC2",
+        "AmazonEC2",
+        catalog.SERVICES["AmazonEC2"][0],
+        f"{region.prefix}UnusedBox:{instance_type}",
+        "RunInstances",
+        "Hrs",
+        idle,
+        price,
+        price,
+        f"${price:g} per Unused Reservation Linux {instance_type} Instance Hour",
+        "Compute Instance",
+        region=region_code,
+        az=az,
+        resource_id=arn,
+        resource_type="CapacityReservation",
+        instance_type=instance_type,
+        product={
+            "current_generation": catalog.current_generation(instance_type),
+            "operating_system": "Linux",
+            "tenancy": "Shared",
+        },
+        sku=ids.sku(region_code, "UnusedBox", instance_type),
+        capacity_reservation_arn=arn,
+        capacity_reservation_status="Unused",
+        capacity_reservation_type="Targeted",
+    )
 
 
 def sp_covers(line: UsageLine) -> bool:
