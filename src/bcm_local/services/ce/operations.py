@@ -16,6 +16,8 @@ from bcm_local.billing.queries.timespan import Span, invalid, recent
 from bcm_local.runtime import Context
 from bcm_local.services.ce import (
     allocation_tags,
+    anomaly_monitors,
+    anomaly_subscriptions,
     answers,
     bills,
     comparisons,
@@ -183,5 +185,13 @@ OPERATIONS: dict[str, Handler] = {
     "GetTags": get_tags,
     "GetCostCategories": get_cost_categories,
 }
-for module in (allocation_tags, comparisons, cost_categories, forecasts, resource_tags):
+for module in (
+    allocation_tags,
+    anomaly_monitors,
+    anomaly_subscriptions,
+    comparisons,
+    cost_categories,
+    forecasts,
+    resource_tags,
+):
     OPERATIONS.update(module.OPERATIONS)
