@@ -16,6 +16,7 @@ from bcm_local.billing.queries.timespan import Span, invalid, recent
 from bcm_local.runtime import Context
 from bcm_local.services.ce import (
     allocation_tags,
+    anomalies,
     anomaly_monitors,
     anomaly_subscriptions,
     answers,
@@ -187,6 +188,7 @@ OPERATIONS: dict[str, Handler] = {
 }
 for module in (
     allocation_tags,
+    anomalies,
     anomaly_monitors,
     anomaly_subscriptions,
     comparisons,
