@@ -17,27 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from bcm_local.billing.queries import anomalies as method
 from bcm_local.billing.scenario.default import DEFAULT_SCENARIO
 from bcm_local.billing.scenario.periods import add_months
 from bcm_local.testing import ServerProcess
+from tests import anomalies_support as sa
 from tests import ce_support as cs
 from tests.conftest import make_client, run_cli
 
-TODAY = cs.parse_time(cs.NOW).date()
-FIRST = add_months(cs.parse_time(cs.NOW).replace(day=1, hour=0, minute=0, second=0), -2).date()
-SPIKE = DEFAULT_SCENARIO["spikes"][0]
-SPIKE_DAY = (
-    add_months(cs.parse_time(cs.NOW), -SPIKE["months_back"]).date().replace(day=SPIKE["day"])
-)
-USAGE: dict[str, Any] = {"Dimensions": {"Key": "RECORD_TYPE", "Values": list(method.RECORD_TYPES)}}
-SERVICE_MONITOR = {
-    "MonitorName": "services",
-    "MonitorType": "DIMENSIONAL",
-    "MonitorDimension": "SERVICE",
-}
 OTHER = "210987654321"
 
 
@@ -55,148 +42,21 @@ def ce(server: ServerProcess) -> Any:
 @pytest.fixture(scope="module")
 def services(ce: Any) -> str:
     arn: str = ce.create_anomaly_monitor(
-        AnomalyMonitor=SERVICE_MONITOR, ResourceTags=[{"Key": "team", "Value": "finops"}]
+        AnomalyMonitor=sa.SERVICE_MONITOR, ResourceTags=[{"Key": "team", "Value": "finops"}]
     )["MonitorArn"]
     return arn
 
 
-def _all(ce: Any, **request: Any) -> list[dict[str, Any]]:
-    found, token = [], None
-    while True:
-        page = ce.get_anomalies(**request, **({"NextPageToken": token} if token else {}))
-        found += page["Anomalies"]
-        token = page.get("NextPageToken")
-        if not token:
-            return found
-
-
-def _anomalies(ce: Any, monitor: str) -> list[dict[str, Any]]:
-    return _all(ce, MonitorArn=monitor, DateInterval={"StartDate": FIRST.isoformat()})
-
-
-def _and(*leaves: dict[str, Any]) -> dict[str, Any]:
-    return {"And": list(leaves)} if len(leaves) > 1 else leaves[0]
-
-
-def _dim(key: str, value: str) -> dict[str, Any]:
-    return {"Dimensions": {"Key": key, "Values": [value]}}
-
-
-def _daily(
-    ce: Any, where: dict[str, Any], group: str | None = None
-) -> dict[str, dict[date, float]]:
-    """Each group's (or the one series') usage net unblended cost per day, from
-    GetCostAndUsage DAILY over the bill's complete days."""
-    request: dict[str, Any] = {
-        "TimePeriod": {"Start": FIRST.isoformat(), "End": TODAY.isoformat()},
-        "Granularity": "DAILY",
-        "Metrics": [method.METRIC],
-        "Filter": where,
-    }
-    if group:
-        request["GroupBy"] = [{"Type": "DIMENSION", "Key": group}]
-    out: dict[str, dict[date, float]] = {}
-    for (start, keys), metrics in cs.answered(ce, **request).items():
-        name = keys[0] if keys else ""
-        out.setdefault(name, {})[start.date()] = metrics[method.METRIC]
-    return out
-
-
-DAYS = [FIRST + timedelta(days=i) for i in range((TODAY - FIRST).days)]
-
-
-def _windows(series: dict[date, float]) -> dict[date, tuple[float, list[date]]]:
-    """Per evaluated day: its cost and the days of its baseline (docs/ce-anomalies.md)."""
-    costs = [series.get(d, 0.0) for d in DAYS]
-    first = next((i for i, c in enumerate(costs) if c != 0), len(costs))
-    out = {}
-    for i in range(first, len(DAYS)):
-        history = DAYS[max(first, i - method.BASELINE_DAYS) : i]
-        if len(history) >= method.MIN_HISTORY:
-            out[DAYS[i]] = (costs[i], history)
-    return out
-
-
-def _score(cost: float, history: list[float]) -> tuple[float, float]:
-    expected = statistics.median(history)
-    mad = statistics.median(abs(x - expected) for x in history)
-    scale = max(mad, method.SCALE_FLOOR * abs(expected), 0.01)
-    return expected, 0.6745 * (cost - expected) / scale
-
-
-def _redone(series: dict[date, float]) -> list[dict[str, Any]]:
-    """The anomalies of one series: runs of consecutive anomalous days."""
-    runs: list[dict[str, Any]] = []
-    for day, (cost, window) in _windows(series).items():
-        expected, score = _score(cost, [series.get(d, 0.0) for d in window])
-        if score < method.THRESHOLD or cost - expected < method.MIN_IMPACT:
-            continue
-        if runs and runs[-1]["end"] == day - timedelta(days=1):
-            run = runs[-1]
-        else:
-            run = {"start": day, "actual": 0.0, "expected": 0.0, "scores": [], "impacts": []}
-            runs.append(run)
-        run["end"] = day
-        run["actual"] += cost
-        run["expected"] += expected
-        run["scores"].append(score)
-        run["impacts"].append(cost - expected)
-    return runs
-
-
-def _same(got: dict[str, Any], run: dict[str, Any]) -> None:
-    impact = got["Impact"]
-    assert got["AnomalyStartDate"] == run["start"].isoformat()
-    assert got["AnomalyEndDate"] == run["end"].isoformat()
-    assert impact["TotalActualSpend"] == pytest.approx(run["actual"], abs=0.006)
-    assert impact["TotalExpectedSpend"] == pytest.approx(run["expected"], abs=0.006)
-    assert impact["TotalImpact"] == pytest.approx(run["actual"] - run["expected"], abs=0.006)
-    assert impact["MaxImpact"] == pytest.approx(max(run["impacts"]), abs=0.006)
-    percentage = (run["actual"] - run["expected"]) / run["expected"] * 100
-    assert impact["TotalImpactPercentage"] == pytest.approx(percentage, abs=0.006)
-    assert got["AnomalyScore"]["MaxScore"] == pytest.approx(max(run["scores"]), abs=0.006)
-    assert got["AnomalyScore"]["CurrentScore"] == pytest.approx(run["scores"][-1], abs=0.006)
-
-
-def _service_of_spike(ce: Any) -> str:
-    """CE's name of the spiked service (its SERVICE for the scenario's product code)."""
-    found = cs.answered(
-        ce,
-        TimePeriod={"Start": SPIKE_DAY.isoformat(), "End": (SPIKE_DAY + timedelta(1)).isoformat()},
-        Granularity="DAILY",
-        Metrics=["UnblendedCost"],
-        Filter=_dim("SERVICE_CODE", SPIKE["service"]),
-        GroupBy=[{"Type": "DIMENSION", "Key": "SERVICE"}],
-    )
-    (name,) = {keys[0] for _, keys in found}
-    return name
-
-
-def _account_of_spike(ce: Any) -> tuple[str, str]:
-    """(id, name) of the spiked account, by its name in the scenario."""
-    (name,) = [
-        a["name"]
-        for a in DEFAULT_SCENARIO["organization"]["accounts"]
-        if a["key"] == SPIKE["account"]
-    ]
-    values = ce.get_dimension_values(
-        TimePeriod={"Start": FIRST.isoformat(), "End": TODAY.isoformat()},
-        Dimension="LINKED_ACCOUNT",
-    )["DimensionValues"]
-    (found,) = [v["Value"] for v in values if v["Attributes"].get("description") == name]
-    return found, name
-
-
 def test_the_scenario_spike_is_an_anomaly_with_its_root_causes(ce: Any, services: str) -> None:
-    service = _service_of_spike(ce)
-    account, account_name = _account_of_spike(ce)
-    found = [a for a in _anomalies(ce, services) if a["DimensionValue"] == service]
+    service = sa.service_of_spike(ce)
+    account, account_name = sa.account_of_spike(ce)
+    found = [a for a in sa.anomalies(ce, services) if a["DimensionValue"] == service]
     spiked = [
-        a for a in found if a["AnomalyStartDate"] <= SPIKE_DAY.isoformat() <= a["AnomalyEndDate"]
+        a for a in found if a["AnomalyStartDate"] <= sa.SPIKE_DAY.isoformat() <= a["AnomalyEndDate"]
     ]
     assert len(spiked) == 1
     anomaly = spiked[0]
-    assert anomaly["AnomalyStartDate"] == anomaly["AnomalyEndDate"] == SPIKE_DAY.isoformat()
+    assert anomaly["AnomalyStartDate"] == anomaly["AnomalyEndDate"] == sa.SPIKE_DAY.isoformat()
     assert anomaly["MonitorArn"] == services
     assert anomaly["Impact"]["TotalImpactPercentage"] > 100  # a spike, not noise
     causes = anomaly["RootCauses"]
@@ -207,39 +67,41 @@ def test_the_scenario_spike_is_an_anomaly_with_its_root_causes(ce: Any, services
     assert contributions == sorted(contributions, reverse=True) and min(contributions) > 0
     assert sum(contributions) == pytest.approx(anomaly["Impact"]["TotalImpact"], rel=0.05)
     # each contribution: the combination's own cost over its own median on the same days
-    value_windows = _windows(_daily(ce, _and(USAGE, _dim("SERVICE", service)))[""])
+    value_windows = sa.windows(sa.daily(ce, sa.every(sa.USAGE, sa.dim("SERVICE", service)))[""])
     for cause in causes:
         leaves = [("SERVICE", "Service"), ("REGION", "Region"), ("LINKED_ACCOUNT", "LinkedAccount")]
-        where = _and(
-            USAGE, *(_dim(k, cause[m]) for k, m in leaves), _dim("USAGE_TYPE", cause["UsageType"])
+        where = sa.every(
+            sa.USAGE,
+            *(sa.dim(k, cause[m]) for k, m in leaves),
+            sa.dim("USAGE_TYPE", cause["UsageType"]),
         )
-        combo = _daily(ce, where).get("", {})
-        _, window = value_windows[SPIKE_DAY]
+        combo = sa.daily(ce, where).get("", {})
+        _, window = value_windows[sa.SPIKE_DAY]
         expected = statistics.median(combo.get(d, 0.0) for d in window)
         assert cause["Impact"]["Contribution"] == pytest.approx(
-            combo[SPIKE_DAY] - expected, abs=0.006
+            combo[sa.SPIKE_DAY] - expected, abs=0.006
         )
 
 
 def test_every_service_anomaly_is_the_method_redone_on_daily_costs(ce: Any, services: str) -> None:
     """All of them, not only the spike: the same anomalies, nothing more, nothing less."""
-    series = _daily(ce, USAGE, "SERVICE")
-    expected = {(v, r["start"]): r for v, s in series.items() for r in _redone(s)}
+    series = sa.daily(ce, sa.USAGE, "SERVICE")
+    expected = {(v, r["start"]): r for v, s in series.items() for r in sa.redone(s)}
     got = {
         (a["DimensionValue"], date.fromisoformat(a["AnomalyStartDate"])): a
-        for a in _anomalies(ce, services)
+        for a in sa.anomalies(ce, services)
     }
     assert got.keys() == expected.keys()
     assert len(got) >= 2
     for key, anomaly in got.items():
-        _same(anomaly, expected[key])
+        sa.same(anomaly, expected[key])
     listed = ce.get_anomaly_monitors(MonitorArnList=[services])["AnomalyMonitors"][0]
     assert listed["DimensionalValueCount"] == sum(1 for s in series.values() if any(s.values()))
-    assert listed["LastEvaluatedDate"] == (TODAY - timedelta(days=1)).isoformat()
+    assert listed["LastEvaluatedDate"] == (sa.TODAY - timedelta(days=1)).isoformat()
 
 
 def test_custom_and_other_dimensional_monitors(ce: Any) -> None:
-    account, _ = _account_of_spike(ce)
+    account, _ = sa.account_of_spike(ce)
     custom = ce.create_anomaly_monitor(
         AnomalyMonitor={
             "MonitorName": "data account",
@@ -247,15 +109,15 @@ def test_custom_and_other_dimensional_monitors(ce: Any) -> None:
             "MonitorSpecification": {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [account]}},
         }
     )["MonitorArn"]
-    redone = _redone(_daily(ce, _and(USAGE, _dim("LINKED_ACCOUNT", account)))[""])
-    found = _anomalies(ce, custom)
+    redone = sa.redone(sa.daily(ce, sa.every(sa.USAGE, sa.dim("LINKED_ACCOUNT", account)))[""])
+    found = sa.anomalies(ce, custom)
     assert [a["AnomalyStartDate"] for a in found] == [
         r["start"].isoformat() for r in reversed(redone)
     ]
-    assert SPIKE_DAY.isoformat() in [a["AnomalyStartDate"] for a in found]
+    assert sa.SPIKE_DAY.isoformat() in [a["AnomalyStartDate"] for a in found]
     for anomaly, run in zip(found, reversed(redone), strict=True):
         assert "DimensionValue" not in anomaly
-        _same(anomaly, run)
+        sa.same(anomaly, run)
     by_account = ce.create_anomaly_monitor(
         AnomalyMonitor={
             "MonitorName": "accounts",
@@ -263,10 +125,10 @@ def test_custom_and_other_dimensional_monitors(ce: Any) -> None:
             "MonitorDimension": "LINKED_ACCOUNT",
         }
     )["MonitorArn"]
-    series = _daily(ce, USAGE, "LINKED_ACCOUNT")
-    got = {(a["DimensionValue"], a["AnomalyStartDate"]) for a in _anomalies(ce, by_account)}
-    assert got == {(v, r["start"].isoformat()) for v, s in series.items() for r in _redone(s)}
-    assert (account, SPIKE_DAY.isoformat()) in got
+    series = sa.daily(ce, sa.USAGE, "LINKED_ACCOUNT")
+    got = {(a["DimensionValue"], a["AnomalyStartDate"]) for a in sa.anomalies(ce, by_account)}
+    assert got == {(v, r["start"].isoformat()) for v, s in series.items() for r in sa.redone(s)}
+    assert (account, sa.SPIKE_DAY.isoformat()) in got
     by_team = ce.create_anomaly_monitor(
         AnomalyMonitor={
             "MonitorName": "teams",
@@ -277,8 +139,8 @@ def test_custom_and_other_dimensional_monitors(ce: Any) -> None:
     )["MonitorArn"]
     teams = {
         a["DimensionValue"]
-        for a in _anomalies(ce, by_team)
-        if a["AnomalyStartDate"] == SPIKE_DAY.isoformat()
+        for a in sa.anomalies(ce, by_team)
+        if a["AnomalyStartDate"] == sa.SPIKE_DAY.isoformat()
     }
     assert teams == {"data"}  # the spiked resource's team tag
     for arn in (custom, by_account, by_team):
@@ -287,8 +149,8 @@ def test_custom_and_other_dimensional_monitors(ce: Any) -> None:
 
 def test_monitor_crud_and_tags(ce: Any, services: str) -> None:
     listed = ce.get_anomaly_monitors(MonitorArnList=[services])["AnomalyMonitors"][0]
-    assert {k: listed[k] for k in SERVICE_MONITOR} == SERVICE_MONITOR
-    assert listed["CreationDate"] == listed["LastUpdatedDate"] == TODAY.isoformat()
+    assert {k: listed[k] for k in sa.SERVICE_MONITOR} == sa.SERVICE_MONITOR
+    assert listed["CreationDate"] == listed["LastUpdatedDate"] == sa.TODAY.isoformat()
     assert ce.list_tags_for_resource(ResourceArn=services)["ResourceTags"] == [
         {"Key": "team", "Value": "finops"}
     ]
@@ -318,22 +180,12 @@ def test_monitor_crud_and_tags(ce: Any, services: str) -> None:
         lambda: ce.get_anomaly_monitors(MonitorArnList=[arn]),
         lambda: ce.update_anomaly_monitor(MonitorArn=arn, MonitorName="x"),
         lambda: ce.delete_anomaly_monitor(MonitorArn=arn),
-        lambda: ce.get_anomalies(MonitorArn=arn, DateInterval={"StartDate": FIRST.isoformat()}),
+        lambda: ce.get_anomalies(MonitorArn=arn, DateInterval={"StartDate": sa.FIRST.isoformat()}),
     ):
         with pytest.raises(ce.exceptions.UnknownMonitorException):
             call()
     with pytest.raises(ce.exceptions.ResourceNotFoundException):
         ce.list_tags_for_resource(ResourceArn=arn)
-
-
-def _subscription(monitors: list[str], **changes: Any) -> dict[str, Any]:
-    return {
-        "MonitorArnList": monitors,
-        "Subscribers": [{"Address": "finops@example.com", "Type": "EMAIL"}],
-        "Frequency": "DAILY",
-        "SubscriptionName": "finops",
-        **changes,
-    }
 
 
 def test_subscription_crud(ce: Any, services: str) -> None:
@@ -356,11 +208,11 @@ def test_subscription_crud(ce: Any, services: str) -> None:
         ]
     }
     first = ce.create_anomaly_subscription(
-        AnomalySubscription=_subscription([services], ThresholdExpression=expression),
+        AnomalySubscription=sa.subscription([services], ThresholdExpression=expression),
         ResourceTags=[{"Key": "owner", "Value": "finops"}],
     )["SubscriptionArn"]
     second = ce.create_anomaly_subscription(
-        AnomalySubscription=_subscription([services], Threshold=25.0)
+        AnomalySubscription=sa.subscription([services], Threshold=25.0)
     )["SubscriptionArn"]
     (one,) = ce.get_anomaly_subscriptions(SubscriptionArnList=[first])["AnomalySubscriptions"]
     assert one["ThresholdExpression"] == expression and "Threshold" not in one
@@ -401,14 +253,14 @@ def test_subscription_crud(ce: Any, services: str) -> None:
         AnomalyMonitor={
             "MonitorName": "x",
             "MonitorType": "CUSTOM",
-            "MonitorSpecification": _dim("REGION", "eu-west-1"),
+            "MonitorSpecification": sa.dim("REGION", "eu-west-1"),
         }
     )["MonitorArn"]
     both = ce.create_anomaly_subscription(
-        AnomalySubscription=_subscription([services, extra], Threshold=1.0)
+        AnomalySubscription=sa.subscription([services, extra], Threshold=1.0)
     )["SubscriptionArn"]
     alone = ce.create_anomaly_subscription(
-        AnomalySubscription=_subscription([extra], Threshold=1.0)
+        AnomalySubscription=sa.subscription([extra], Threshold=1.0)
     )["SubscriptionArn"]
     ce.delete_anomaly_monitor(MonitorArn=extra)
     (kept,) = ce.get_anomaly_subscriptions(SubscriptionArnList=[both])["AnomalySubscriptions"]
@@ -419,8 +271,8 @@ def test_subscription_crud(ce: Any, services: str) -> None:
 
 
 def test_feedback_and_filters(ce: Any, services: str) -> None:
-    found = _anomalies(ce, services)
-    spike = next(a for a in found if a["AnomalyStartDate"] == SPIKE_DAY.isoformat())
+    found = sa.anomalies(ce, services)
+    spike = next(a for a in found if a["AnomalyStartDate"] == sa.SPIKE_DAY.isoformat())
     assert all("Feedback" not in a for a in found)
     assert (
         ce.provide_anomaly_feedback(AnomalyId=spike["AnomalyId"], Feedback="PLANNED_ACTIVITY")[
@@ -428,10 +280,10 @@ def test_feedback_and_filters(ce: Any, services: str) -> None:
         ]
         == spike["AnomalyId"]
     )
-    since = {"StartDate": FIRST.isoformat()}
-    (given,) = _all(ce, DateInterval=since, Feedback="PLANNED_ACTIVITY")
+    since = {"StartDate": sa.FIRST.isoformat()}
+    (given,) = sa.all_anomalies(ce, DateInterval=since, Feedback="PLANNED_ACTIVITY")
     assert given == {**spike, "Feedback": "PLANNED_ACTIVITY"}
-    assert _all(ce, DateInterval=since, Feedback="YES") == []
+    assert sa.all_anomalies(ce, DateInterval=since, Feedback="YES") == []
     impacts = sorted(a["Impact"]["TotalImpact"] for a in found)
     middle = impacts[len(impacts) // 2]
     for operator, test in (
@@ -441,24 +293,24 @@ def test_feedback_and_filters(ce: Any, services: str) -> None:
         ("LESS_THAN_OR_EQUAL", lambda x: x <= middle),
         ("EQUAL", lambda x: x == middle),
     ):
-        got = _all(
+        got = sa.all_anomalies(
             ce, DateInterval=since, TotalImpact={"NumericOperator": operator, "StartValue": middle}
         )
         assert sorted(a["Impact"]["TotalImpact"] for a in got) == [x for x in impacts if test(x)], (
             operator
         )
     between = {"NumericOperator": "BETWEEN", "StartValue": impacts[0], "EndValue": middle}
-    assert len(_all(ce, DateInterval=since, TotalImpact=between)) == sum(
+    assert len(sa.all_anomalies(ce, DateInterval=since, TotalImpact=between)) == sum(
         x <= middle for x in impacts
     )
     # the interval selects by AnomalyEndDate
     month = {
-        "StartDate": SPIKE_DAY.replace(day=1).isoformat(),
+        "StartDate": sa.SPIKE_DAY.replace(day=1).isoformat(),
         "EndDate": (
-            add_months(cs.parse_time(cs.NOW), -SPIKE["months_back"] + 1).date() - timedelta(1)
+            add_months(cs.parse_time(cs.NOW), -sa.SPIKE["months_back"] + 1).date() - timedelta(1)
         ).isoformat(),
     }
-    in_month = _all(ce, DateInterval=month)
+    in_month = sa.all_anomalies(ce, DateInterval=month)
     assert in_month and all(
         month["StartDate"] <= a["AnomalyEndDate"] <= month["EndDate"] for a in in_month
     )
@@ -466,13 +318,13 @@ def test_feedback_and_filters(ce: Any, services: str) -> None:
         a["AnomalyId"] for a in found if a["AnomalyEndDate"] <= month["EndDate"]
     }
     ce.provide_anomaly_feedback(AnomalyId=spike["AnomalyId"], Feedback="YES")
-    assert [a["AnomalyId"] for a in _all(ce, DateInterval=since, Feedback="YES")] == [
+    assert [a["AnomalyId"] for a in sa.all_anomalies(ce, DateInterval=since, Feedback="YES")] == [
         spike["AnomalyId"]
     ]
 
 
 def test_paging(ce: Any, services: str) -> None:
-    since = {"StartDate": FIRST.isoformat()}
+    since = {"StartDate": sa.FIRST.isoformat()}
     whole = ce.get_anomalies(DateInterval=since)["Anomalies"]
     assert len(whole) >= 3
     pages, token = [], None
@@ -497,7 +349,7 @@ def test_paging(ce: Any, services: str) -> None:
             AnomalyMonitor={
                 "MonitorName": f"m{i}",
                 "MonitorType": "CUSTOM",
-                "MonitorSpecification": _dim("REGION", "us-east-1"),
+                "MonitorSpecification": sa.dim("REGION", "us-east-1"),
             }
         )["MonitorArn"]
         for i in range(5)
@@ -517,128 +369,6 @@ def test_paging(ce: Any, services: str) -> None:
         other.delete_anomaly_monitor(MonitorArn=arn)
 
 
-def _code(call: Any) -> tuple[str, int]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    error = caught.value.response
-    return error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def test_errors_are_aws_errors(ce: Any, services: str) -> None:
-    unknown = f"arn:aws:ce::{cs.ACCOUNT}:anomalymonitor/00000000-0000-0000-0000-000000000000"
-    since = {"StartDate": FIRST.isoformat()}
-    bad_monitors = [
-        {"MonitorName": "x", "MonitorType": "DIMENSIONAL"},
-        {**SERVICE_MONITOR, "MonitorSpecification": _dim("REGION", "us-east-1")},
-        {"MonitorName": "x", "MonitorType": "CUSTOM"},
-        {
-            "MonitorName": "x",
-            "MonitorType": "CUSTOM",
-            "MonitorDimension": "SERVICE",
-            "MonitorSpecification": _dim("REGION", "x"),
-        },
-        {
-            "MonitorName": "x",
-            "MonitorType": "CUSTOM",
-            "MonitorSpecification": {"Dimensions": {"Key": "NOPE", "Values": ["x"]}},
-        },
-        {
-            "MonitorName": "x",
-            "MonitorType": "CUSTOM",
-            "MonitorSpecification": {
-                "Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [str(i) for i in range(11)]}
-            },
-        },
-        {"MonitorName": "x", "MonitorType": "DIMENSIONAL", "MonitorDimension": "TAG"},
-    ]
-    for monitor in bad_monitors:
-        assert _code(lambda m=monitor: ce.create_anomaly_monitor(AnomalyMonitor=m)) == (
-            "ValidationException",
-            400,
-        ), monitor
-    assert (
-        _code(lambda: ce.create_anomaly_monitor(AnomalyMonitor=SERVICE_MONITOR))[0]
-        == "LimitExceededException"
-    )
-    leaf = {
-        "Key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE",
-        "MatchOptions": ["GREATER_THAN_OR_EQUAL"],
-        "Values": ["10"],
-    }
-    bad_subscriptions = [
-        _subscription([services]),
-        _subscription([services], Threshold=1.0, ThresholdExpression={"Dimensions": leaf}),
-        _subscription([services], ThresholdExpression={"Dimensions": {**leaf, "Key": "SERVICE"}}),
-        _subscription(
-            [services], ThresholdExpression={"Dimensions": {**leaf, "MatchOptions": ["EQUALS"]}}
-        ),
-        _subscription([services], ThresholdExpression={"Dimensions": {**leaf, "Values": ["1e11"]}}),
-        _subscription([services], ThresholdExpression={"Not": {"Dimensions": leaf}}),
-        _subscription([services], Threshold=1.0, Frequency="IMMEDIATE"),
-        _subscription(
-            [services],
-            Threshold=1.0,
-            Subscribers=[{"Address": f"arn:aws:sns:us-east-1:{cs.ACCOUNT}:t", "Type": "SNS"}],
-        ),
-        _subscription(
-            [services],
-            Threshold=1.0,
-            Subscribers=[{"Address": f"u{i}@example.com", "Type": "EMAIL"} for i in range(11)],
-        ),
-        _subscription([], Threshold=1.0),
-    ]
-    for body in bad_subscriptions:
-        assert _code(lambda b=body: ce.create_anomaly_subscription(AnomalySubscription=b)) == (
-            "ValidationException",
-            400,
-        ), body
-    assert (
-        _code(
-            lambda: ce.create_anomaly_subscription(
-                AnomalySubscription=_subscription([unknown], Threshold=1.0)
-            )
-        )[0]
-        == "UnknownMonitorException"
-    )
-    for request in (
-        {"DateInterval": {"StartDate": "2026-05-10", "EndDate": "2026-05-01"}},
-        {"DateInterval": {"StartDate": "2026-13-40"}},
-        {"DateInterval": since, "TotalImpact": {"NumericOperator": "BETWEEN", "StartValue": 1.0}},
-        {
-            "DateInterval": since,
-            "TotalImpact": {"NumericOperator": "BETWEEN", "StartValue": 5.0, "EndValue": 1.0},
-        },
-        {"DateInterval": since, "MaxResults": 0},
-    ):
-        assert _code(lambda r=request: ce.get_anomalies(**r)) == ("ValidationException", 400), (
-            request
-        )
-    assert _code(lambda: ce.provide_anomaly_feedback(AnomalyId="nope", Feedback="YES")) == (
-        "ValidationException",
-        400,
-    )
-    assert (
-        _code(lambda: ce.get_anomalies(DateInterval=since, NextPageToken="forged"))[0]
-        == "InvalidNextTokenException"
-    )
-
-
-def test_customer_managed_monitors_stop_at_the_quota(server: ServerProcess) -> None:
-    quota = make_client(server.endpoint, "ce", "333333333333")
-    spec = {
-        "MonitorName": "m",
-        "MonitorType": "CUSTOM",
-        "MonitorSpecification": _dim("REGION", "us-east-1"),
-    }
-    for _ in range(500):
-        quota.create_anomaly_monitor(AnomalyMonitor=spec)
-    assert (
-        _code(lambda: quota.create_anomaly_monitor(AnomalyMonitor=spec))[0]
-        == "LimitExceededException"
-    )
-    quota.create_anomaly_monitor(AnomalyMonitor=SERVICE_MONITOR)  # AWS managed ones are apart
-
-
 def test_the_aws_cli_lists_the_same_anomalies(
     server: ServerProcess, ce: Any, services: str
 ) -> None:
@@ -649,21 +379,21 @@ def test_the_aws_cli_lists_the_same_anomalies(
         "--monitor-arn",
         services,
         "--date-interval",
-        f"StartDate={FIRST.isoformat()}",
+        f"StartDate={sa.FIRST.isoformat()}",
         env={"AWS_ACCESS_KEY_ID": cs.ACCOUNT},
     )
-    assert out["Anomalies"] == _anomalies(ce, services)
+    assert out["Anomalies"] == sa.anomalies(ce, services)
 
 
 def test_records_and_ids_survive_a_restart(server: ServerProcess, ce: Any, services: str) -> None:
     """Last: it restarts the module's server on its data directory."""
     subscription = ce.create_anomaly_subscription(
-        AnomalySubscription=_subscription([services], Threshold=5.0)
+        AnomalySubscription=sa.subscription([services], Threshold=5.0)
     )["SubscriptionArn"]
-    before = _anomalies(ce, services)
-    spike = next(a for a in before if a["AnomalyStartDate"] == SPIKE_DAY.isoformat())
+    before = sa.anomalies(ce, services)
+    spike = next(a for a in before if a["AnomalyStartDate"] == sa.SPIKE_DAY.isoformat())
     ce.provide_anomaly_feedback(AnomalyId=spike["AnomalyId"], Feedback="NO")
-    before = _anomalies(ce, services)
+    before = sa.anomalies(ce, services)
     monitors = ce.get_anomaly_monitors()["AnomalyMonitors"]
     subscriptions = ce.get_anomaly_subscriptions()["AnomalySubscriptions"]
     server.stop()
@@ -672,7 +402,7 @@ def test_records_and_ids_survive_a_restart(server: ServerProcess, ce: Any, servi
     assert again.get_anomaly_monitors()["AnomalyMonitors"] == monitors
     assert again.get_anomaly_subscriptions()["AnomalySubscriptions"] == subscriptions
     assert subscription in [s["SubscriptionArn"] for s in subscriptions]
-    assert _anomalies(again, services) == before  # the same ids, feedback kept
+    assert sa.anomalies(again, services) == before  # the same ids, feedback kept
     assert again.list_tags_for_resource(ResourceArn=services)["ResourceTags"] == [
         {"Key": "team", "Value": "finops"}
     ]
@@ -685,6 +415,6 @@ def test_a_scenario_without_spikes_has_no_anomaly_on_that_day(tmp_path: Path) ->
     plain.write_text(json.dumps({**DEFAULT_SCENARIO, "spikes": []}))
     with ServerProcess(env={**cs.ENV, "BCM_LOCAL_BILLING_SCENARIO": str(plain)}) as running:
         client = make_client(running.endpoint, "ce", cs.ACCOUNT)
-        arn = client.create_anomaly_monitor(AnomalyMonitor=SERVICE_MONITOR)["MonitorArn"]
-        days = {a["AnomalyStartDate"] for a in _anomalies(client, arn)}
-        assert SPIKE_DAY.isoformat() not in days
+        arn = client.create_anomaly_monitor(AnomalyMonitor=sa.SERVICE_MONITOR)["MonitorArn"]
+        days = {a["AnomalyStartDate"] for a in sa.anomalies(client, arn)}
+        assert sa.SPIKE_DAY.isoformat() not in days
