@@ -385,6 +385,10 @@ def test_scenario_files_are_validated_with_the_field_named(tmp_path: Path) -> No
         "count": {"resources": [{"kind": "s3", "count": "two"}]},
         "savings_plan": {"resources": [{"kind": "ec2", "type": "m5.large", "savings_plan": "x"}]},
         "region": {"resources": [{"kind": "s3", "region": "mars-1"}]},
+        "spikes[0].service": {"resources": [], "spikes": [{"service": "AmazonNothing"}]},
+        "spikes[0].day": {"resources": [], "spikes": [{"account": "payer", "day": 30}]},
+        "spikes[0].factor": {"resources": [], "spikes": [{"account": "payer", "factor": 0}]},
+        "spikes[0].service: a spike needs": {"resources": [], "spikes": [{"day": 3}]},
     }
     for field, raw in cases.items():
         with pytest.raises(ScenarioError) as caught:
@@ -417,6 +421,40 @@ def test_a_scenario_file_drives_the_bill(tmp_path: Path) -> None:
         assert found == [("Tiny Co", "BoxUsage", "box-1"), ("Tiny Co", "BoxUsage", "box-2")]
         hours = scalar(data, "SELECT sum(ConsumedQuantity) FROM f")
         assert hours == pytest.approx(2 * (16 * 24 + 11))
+
+
+def test_a_spike_multiplies_its_service_and_account_over_its_hours(tmp_path: Path) -> None:
+    """The default scenario's spike (Bedrock in `data`, 06:00-18:00 on the 14th of the
+    previous month) against the same scenario without it: the hit lines' usage is `factor`
+    times as much in those hours and the same elsewhere; no other line moves."""
+    (spike,) = DEFAULT_SCENARIO["spikes"]
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps({**DEFAULT_SCENARIO, "spikes": []}))
+    query = (
+        "SELECT line_item_usage_start_date::TIMESTAMP, line_item_product_code, "
+        "line_item_usage_account_name, sum(line_item_usage_amount) FROM c "
+        "WHERE line_item_line_item_type = 'Usage' "
+        "GROUP BY ALL"
+    )
+    usage = []
+    for env in ({"BCM_LOCAL_BILLING_SCENARIO": str(plain)}, {}):
+        data = dataset("HOURLY", BCM_LOCAL_BILLING_BACKFILL_MONTHS="1", **env)
+        view(data, "c", CUR, {"TIME_GRANULARITY": "HOURLY"})
+        usage.append({(t, p, a): u for t, p, a, u in fetch(data, query)})
+    before, after = usage
+    assert before.keys() == after.keys()
+    start = datetime(2026, 4, spike["day"], spike["start_hour"])
+    hit = {
+        k
+        for k in before
+        if k[1] == spike["service"]
+        and k[2] == "example-data"
+        and start <= k[0] < start.replace(hour=start.hour + spike["hours"])
+    }
+    assert len(hit) == spike["hours"]
+    for key, amount in before.items():
+        factor = spike["factor"] if key in hit else 1.0
+        assert after[key] == pytest.approx(amount * factor, rel=1e-9), key
 
 
 class _Fixed:

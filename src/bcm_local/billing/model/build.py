@@ -4,12 +4,14 @@ ENUMs so the Parquet writer copies dictionaries instead of hashing strings) and 
 `li` view expands each line over its slots, and every table is a projection of `li`.
 The split cost allocation records of container tasks live apart (`split_lines`,
 `li_split`): only CUR 2.0 with INCLUDE_SPLIT_COST_ALLOCATION_DATA reads them.
+The scenario's spikes multiply the hourly factors of the usage lines they hit: such a
+line gets a pattern key of its own (its variant plus VARIANTS times the spikes' bit mask).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +27,30 @@ from bcm_local.billing.usage.lines import (
     UsageLine,
     account_directory,
 )
+
+# the lines a spike multiplies: metered usage (not fees, monthly charges or idle capacity)
+SPIKED_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage", "SavingsPlanNegation")
+
+
+@dataclass(frozen=True)
+class _Spike:
+    """A scenario spike within one period: its bit, hours, factor and what it hits."""
+
+    bit: int
+    hours: slice
+    factor: float
+    service: str
+    account_id: str
+
+    def hits(self, line: UsageLine) -> bool:
+        return (
+            line.line_item_type in SPIKED_TYPES
+            and line.pattern != "once"
+            and not line.pattern.startswith("sp:")
+            and line.capacity_reservation_status != "Unused"
+            and self.service in ("", line.product_code)
+            and self.account_id in ("", line.account_id)
+        )
 
 
 @dataclass
@@ -98,12 +124,14 @@ def build(
     for period in periods:
         ctx = UsageContext(account_id, period.start, period.end, now, scenario, seed, runtime)
         payer = account_directory(ctx)["payer"]
+        spikes = _spikes(scenario, period, current, account_directory(ctx))
         # an open month with no ended hour yet has no usage, hence no charges either
         found = [line for e in enumerators if period.active_hours for line in e.enumerate(ctx)]
         zeros = np.zeros(period.active_hours)
         cache: dict[tuple[str, int], Any] = {}
         placed = [
-            _place(line, period, scenario, seed, current, cache, scale, zeros) for line in found
+            _place(line, period, scenario, seed, current, cache, scale, zeros, spikes)
+            for line in found
         ]
         placed = finalize(placed, period, scenario, zeros, payer[0])
         for p in placed:
@@ -159,6 +187,18 @@ def _hour_index(period: Period, moment: datetime | None, default: int) -> int:
     return max(0, min(hours, period.active_hours))
 
 
+def _spikes(
+    scenario: Scenario, period: Period, current: datetime, accounts: dict[str, tuple[str, str]]
+) -> list[_Spike]:
+    found = []
+    for bit, spike in enumerate(scenario.spikes):
+        hours = patterns.spike_hours(spike, period.start, period.active_hours, current)
+        if hours.stop > hours.start:
+            account = accounts[spike.account][0] if spike.account else ""
+            found.append(_Spike(bit, hours, spike.factor, spike.service, account))
+    return found
+
+
 def _place(
     line: UsageLine,
     period: Period,
@@ -168,7 +208,12 @@ def _place(
     cache: dict[tuple[str, int], Any],
     scale: int,
     zeros: Any,
+    spikes: list[_Spike],
 ) -> Placed:
+    hits = [s for s in spikes if s.hits(line)]
+    if hits:
+        mask = sum(1 << s.bit for s in hits)
+        line = replace(line, variant=line.variant + patterns.VARIANTS * mask)
     key = (line.pattern, line.variant)
     weight = float(scale) if line.replicable else 1.0
     if line.pattern == "once":
@@ -177,9 +222,20 @@ def _place(
         return Placed(line, hourly, weight=weight, h0=0, h1=period.active_hours)
     if key not in cache:
         name = "flat" if line.pattern.startswith("sp:") else line.pattern
-        cache[key] = patterns.factors(
-            name, line.variant, period.start, period.active_hours, seed, scenario.shape, current
+        shaped = patterns.factors(
+            name,
+            line.variant % patterns.VARIANTS,
+            period.start,
+            period.active_hours,
+            seed,
+            scenario.shape,
+            current,
         )
+        if hits:
+            shaped = shaped.copy()
+        for spike in hits:
+            shaped[spike.hours] *= spike.factor
+        cache[key] = shaped
     h0 = _hour_index(period, line.start, 0)
     h1 = _hour_index(period, line.end, period.active_hours)
     hourly = zeros.copy()

@@ -1,4 +1,5 @@
-"""The built-in scenario: a payer with three member accounts running a web shop."""
+"""The built-in scenario: a payer with three member accounts running a web shop, and one
+spike of usage in the previous month."""
 
 from __future__ import annotations
 
@@ -250,4 +251,17 @@ DEFAULT_SCENARIO: dict[str, Any] = {
     "tax": {"rate": 0.06, "type": "Sales Tax"},
     "support": "business",
     "discounts": {"edp_percent": 0.0},
+    # a runaway batch of the data team's assistant: a day of Bedrock usage in the previous
+    # (closed) month, so Cost Anomaly Detection has a real anomaly to find
+    "spikes": [
+        {
+            "service": "AmazonBedrock",
+            "account": "data",
+            "months_back": 1,
+            "day": 14,
+            "factor": 6.0,
+            "start_hour": 6,
+            "hours": 12,
+        },
+    ],
 }

@@ -44,6 +44,14 @@ Format (every key optional except where noted)::
     discounts: {edp_percent: 0}
     shape: {growth_per_month: 0.06, noise: 0.05, spike_day: 12, spike_start_hour: 14,
             spike_hours: 5, spike_factor: 4}
+    spikes:                               # bursts of one service's / account's usage
+      - service: AmazonBedrock            # a line_item_product_code (catalog.SERVICES) and/or
+        account: data                     #   an account key: at least one of the two
+        months_back: 1                    # 0: the current month, 1: the previous (closed) one
+        day: 14                           # day of that month (1-28)
+        factor: 5                         # usage multiplied by this over the spike's hours
+        start_hour: 0                     # 0-23, UTC
+        hours: 24                         # 1-168 (a spike past the month's end stops there)
 """
 
 from __future__ import annotations
@@ -54,7 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from bcm_local.billing import catalog
-from bcm_local.billing.scenario.shapes import PATTERN_IDS, Shape
+from bcm_local.billing.scenario.shapes import PATTERN_IDS, Shape, Spike
 
 KINDS = [
     "ec2",
@@ -174,6 +182,7 @@ class Scenario:
     support: str = "business"
     edp_percent: float = 0.0
     shape: Shape = field(default_factory=Shape)
+    spikes: tuple[Spike, ...] = ()
 
 
 _TYPES = {str: "a string", int: "an integer", float: "a number", dict: "a mapping"}
@@ -236,7 +245,7 @@ def from_dict(raw: Any) -> Scenario:
     if not isinstance(raw, dict):
         raise ScenarioError("scenario: must be a mapping")
     top = "organization resources savings_plans reserved_instances capacity_reservations "
-    top += "iam_principals credits refunds tax support discounts shape"
+    top += "iam_principals credits refunds tax support discounts shape spikes"
     unknown = sorted(set(raw) - set(top.split()))
     if unknown:
         raise ScenarioError(f"scenario.{unknown[0]}: unknown field (valid: {top})")
@@ -279,6 +288,7 @@ def from_dict(raw: Any) -> Scenario:
             "scenario.discounts.edp_percent", discounts.get("edp_percent", 0.0), float
         ),
         shape=_record("scenario.shape", shape_raw, Shape),
+        spikes=_records("scenario.spikes", raw.get("spikes"), Spike),
     )
     _check(scenario)
     return scenario
@@ -349,6 +359,27 @@ def _check(sc: Scenario) -> None:
     for name, items in (("credits", sc.credits), ("refunds", sc.refunds)):
         for i, adj in enumerate(items):
             _choice(f"scenario.{name}[{i}].account", adj.account, account_keys)
+    for i, spike in enumerate(sc.spikes):
+        _check_spike(f"scenario.spikes[{i}]", spike, account_keys)
+
+
+def _check_spike(p: str, spike: Spike, account_keys: set[str]) -> None:
+    if not spike.service and not spike.account:
+        raise ScenarioError(f"{p}.service: a spike needs a service, an account or both")
+    if spike.service:
+        _choice(f"{p}.service", spike.service, catalog.SERVICES)
+    if spike.account:
+        _choice(f"{p}.account", spike.account, account_keys)
+    for name, value, low, high in (
+        ("months_back", spike.months_back, 0, 120),
+        ("day", spike.day, 1, 28),
+        ("start_hour", spike.start_hour, 0, 23),
+        ("hours", spike.hours, 1, 168),
+    ):
+        if not low <= value <= high:
+            raise ScenarioError(f"{p}.{name}: must be between {low} and {high}")
+    if spike.factor <= 0:
+        raise ScenarioError(f"{p}.factor: must be greater than 0")
 
 
 def _check_containers(p: str, r: Resource) -> None:

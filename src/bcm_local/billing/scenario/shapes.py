@@ -5,6 +5,10 @@ the v-th instance of an autoscaled fleet, running only when load needs it); volu
 (requests, bytes, GB-seconds) use web, serverless and growth. Every shape except flat
 carries the month-over-month growth; web-like shapes carry the weekday cycle and the spike.
 All randomness comes from the seed, so the same seed gives the same factors.
+
+A `Spike` is a burst of one service's or account's usage on one day of a month given
+relative to the clock (months back, day of that month): the model multiplies the hourly
+factors of the lines it hits over its hours (billing/model/build.py).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from bcm_local.billing.scenario.periods import add_months
 
 VARIANTS = 8
 PATTERN_IDS = {
@@ -30,6 +36,30 @@ class Shape:
     spike_start_hour: int = 14
     spike_hours: int = 5
     spike_factor: float = 4.0
+
+
+@dataclass(frozen=True)
+class Spike:
+    """Usage of `service` (a line_item_product_code) and/or `account` (a scenario account
+    key) times `factor` for `hours` hours from `start_hour` on day `day` of the month
+    `months_back` months before the current one (1: the previous, closed month)."""
+
+    service: str = ""
+    account: str = ""
+    months_back: int = 1
+    day: int = 14
+    factor: float = 5.0
+    start_hour: int = 0
+    hours: int = 24
+
+
+def spike_hours(spike: Spike, period_start: datetime, hours: int, current: datetime) -> slice:
+    """The hours of the period (from its start) the spike covers; empty when it falls in
+    another period or after the hours the period holds so far."""
+    if add_months(current, -spike.months_back) != period_start:
+        return slice(0, 0)
+    first = (spike.day - 1) * 24 + spike.start_hour
+    return slice(min(first, hours), min(first + spike.hours, hours))
 
 
 def _hours_since_epoch(moment: datetime) -> int:

@@ -2,7 +2,8 @@
 account, parameters), valid while the bill it was computed from is the current one (a
 new bill version is a new `Facts` object, so a kept answer of an older bill never
 matches). Dashboards ask the same questions again and again; each is computed once per
-bill version.
+bill version. `Kept` keeps any other value computed from a bill the same way (the
+anomalies a monitor finds, services/ce/anomalies.py).
 
 The outputs are built to the output shape exactly (strings, booleans, lists, maps: no
 member the shape lacks, no None), so orjson writes what the model-driven serializer would
@@ -15,7 +16,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 
@@ -26,10 +27,42 @@ from bcm_local.wire.model import Serialized
 KEEP = 256  # answers per server
 KEEP_BYTES = 64 << 20
 
-_KEPT: weakref.WeakKeyDictionary[Runtime, OrderedDict[str, tuple[Facts, bytes]]] = (
-    weakref.WeakKeyDictionary()
-)
-_LOCK = threading.Lock()
+T = TypeVar("T")
+
+
+class Kept(Generic[T]):
+    """Up to `keep` values per server (and `budget` in all by `size`), each valid for the
+    bill it was computed from; least recently used dropped first."""
+
+    def __init__(self, keep: int, size: Callable[[T], int] | None = None, budget: int = 0):
+        self._keep = keep
+        self._size = size
+        self._budget = budget
+        self._kept: weakref.WeakKeyDictionary[Runtime, OrderedDict[str, tuple[Facts, T]]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def get(self, runtime: Runtime, bill: Facts, key: str, compute: Callable[[], T]) -> T:
+        with self._lock:
+            kept = self._kept.setdefault(runtime, OrderedDict())
+            found = kept.get(key)
+            if found is not None and found[0] is bill:
+                kept.move_to_end(key)
+                return found[1]
+        value = compute()
+        with self._lock:
+            kept[key] = (bill, value)
+            kept.move_to_end(key)
+            size = self._size
+            total = sum(size(v) for _, v in kept.values()) if size else 0
+            while len(kept) > self._keep or (size and total > self._budget and len(kept) > 1):
+                _, (_, dropped) = kept.popitem(last=False)
+                total -= size(dropped) if size else 0
+        return value
+
+
+_ANSWERS: Kept[bytes] = Kept(KEEP, len, KEEP_BYTES)
 
 
 def answer(
@@ -50,18 +83,4 @@ def answer(
             where,
         )
     )
-    with _LOCK:
-        kept = _KEPT.setdefault(ctx.runtime, OrderedDict())
-        found = kept.get(key)
-        if found is not None and found[0] is bill:
-            kept.move_to_end(key)
-            return Serialized(found[1])
-    body = orjson.dumps(compute())
-    with _LOCK:
-        kept[key] = (bill, body)
-        kept.move_to_end(key)
-        size = sum(len(b) for _, b in kept.values())
-        while len(kept) > KEEP or (size > KEEP_BYTES and len(kept) > 1):
-            _, (_, dropped) = kept.popitem(last=False)
-            size -= len(dropped)
-    return Serialized(body)
+    return Serialized(_ANSWERS.get(ctx.runtime, bill, key, lambda: orjson.dumps(compute())))

@@ -212,7 +212,6 @@ def create_cost_category_definition(ctx: Context, **params: Any) -> Result:
         )
     start = billing_start(ctx, params.get("EffectiveStart"), "EffectiveStart")
     version = _version(ctx, name, params, start)
-    pairs = resource_tags.pairs(params.get("ResourceTags"))
     arn = f"arn:aws:ce::{ctx.account_id}:costcategory/{uuid.uuid4()}"
     record = {
         "arn": arn,
@@ -223,8 +222,7 @@ def create_cost_category_definition(ctx: Context, **params: Any) -> Result:
     }
     with ctx.store.transaction():
         ctx.store.put(definitions.CATEGORIES, definitions.key(ctx.account_id, arn), record)
-        if pairs:
-            tagging.add(ctx.store, ctx.account_id, arn, pairs, "ResourceTags")
+        resource_tags.attach(ctx, arn, params.get("ResourceTags"))
     return {"CostCategoryArn": arn, "EffectiveStart": start}
 
 

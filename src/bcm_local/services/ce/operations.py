@@ -16,6 +16,9 @@ from bcm_local.billing.queries.timespan import Span, invalid, recent
 from bcm_local.runtime import Context
 from bcm_local.services.ce import (
     allocation_tags,
+    anomalies,
+    anomaly_monitors,
+    anomaly_subscriptions,
     answers,
     bills,
     comparisons,
@@ -193,6 +196,9 @@ OPERATIONS: dict[str, Handler] = {
 for module in (
     allocation_tags,
     analyses,
+    anomalies,
+    anomaly_monitors,
+    anomaly_subscriptions,
     comparisons,
     cost_categories,
     forecasts,
