@@ -27,6 +27,25 @@ NO_RETRY = Config(
 )
 
 
+def code_of(call: Callable[..., Any], **kw: Any) -> str:
+    """The AWS error code that `call(**kw)` fails with (the test fails if it succeeds)."""
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as caught:
+        call(**kw)
+    return str(caught.value.response["Error"]["Code"])
+
+
+def status_of(call: Callable[..., Any], **kw: Any) -> tuple[str, int]:
+    """The AWS error code and HTTP status that `call(**kw)` fails with."""
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as caught:
+        call(**kw)
+    error = caught.value.response
+    return str(error["Error"]["Code"]), int(error["ResponseMetadata"]["HTTPStatusCode"])
+
+
 def make_client(endpoint: str, service: str, access_key: str = "test", **kw: Any) -> Any:
     return boto3.client(
         service,
@@ -44,6 +63,13 @@ def server() -> Iterator[ServerProcess]:
     """One in-memory server per test module."""
     with ServerProcess() as proc:
         yield proc
+
+
+@pytest.fixture(scope="module")
+def ce(server: ServerProcess) -> Any:
+    """A Cost Explorer client of the Cost Explorer tests' account (tests/ce_support.py)
+    on the module's `server`."""
+    return make_client(server.endpoint, "ce", "123456789012")
 
 
 @pytest.fixture(scope="module")

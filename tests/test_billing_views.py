@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from bcm_local.testing import ServerProcess, export_body
 from tests import ce_support as cs
-from tests.conftest import make_client
+from tests.conftest import code_of, make_client
 
 PRIMARY = f"arn:aws:billing::{cs.ACCOUNT}:billingview/primary"
 
@@ -27,12 +27,6 @@ def bill() -> Iterator[cs.Delivered]:
 @pytest.fixture(scope="module")
 def billing(bill: cs.Delivered) -> Any:
     return make_client(bill.server.endpoint, "billing", cs.ACCOUNT)
-
-
-def _code(call: Any, **kw: Any) -> str:
-    with pytest.raises(ClientError) as caught:
-        call(**kw)
-    return str(caught.value.response["Error"]["Code"])
 
 
 def _accounts(bill: cs.Delivered) -> list[str]:
@@ -78,32 +72,32 @@ def test_custom_views_live_and_die_as_in_aws(billing: Any) -> None:
     billing.associate_source_views(arn=child, sourceViews=[PRIMARY])
     assert len(billing.list_source_views_for_billing_view(arn=child)["sourceViews"]) == 2
     billing.disassociate_source_views(arn=child, sourceViews=[PRIMARY])
-    assert _code(billing.associate_source_views, arn=arn, sourceViews=[child]) == (
+    assert code_of(billing.associate_source_views, arn=arn, sourceViews=[child]) == (
         "ValidationException"  # a cycle
     )
-    assert _code(billing.delete_billing_view, arn=arn) == "ConflictException"  # child uses it
+    assert code_of(billing.delete_billing_view, arn=arn) == "ConflictException"  # child uses it
     billing.delete_billing_view(arn=child)
     billing.delete_billing_view(arn=arn)
-    assert _code(billing.get_billing_view, arn=arn) == "ResourceNotFoundException"
+    assert code_of(billing.get_billing_view, arn=arn) == "ResourceNotFoundException"
 
 
 def test_errors_are_aws_s(billing: Any) -> None:
     other = "arn:aws:billing::999999999999:billingview/primary"
-    assert _code(billing.get_billing_view, arn=other) == "AccessDeniedException"
-    assert _code(billing.create_billing_view, name="x", sourceViews=[other]) == (
+    assert code_of(billing.get_billing_view, arn=other) == "AccessDeniedException"
+    assert code_of(billing.create_billing_view, name="x", sourceViews=[other]) == (
         "AccessDeniedException"
     )
     missing = f"arn:aws:billing::{cs.ACCOUNT}:billingview/custom-nope"
-    assert _code(billing.create_billing_view, name="x", sourceViews=[missing]) == (
+    assert code_of(billing.create_billing_view, name="x", sourceViews=[missing]) == (
         "ResourceNotFoundException"
     )
-    assert _code(billing.create_billing_view, name="bad/name", sourceViews=[PRIMARY]) == (
+    assert code_of(billing.create_billing_view, name="bad/name", sourceViews=[PRIMARY]) == (
         "ValidationException"
     )
-    assert _code(billing.delete_billing_view, arn=PRIMARY) == "ValidationException"
-    assert _code(billing.update_billing_view, arn=PRIMARY, name="mine") == "ValidationException"
+    assert code_of(billing.delete_billing_view, arn=PRIMARY) == "ValidationException"
+    assert code_of(billing.update_billing_view, arn=PRIMARY, name="mine") == "ValidationException"
     backwards = {"timeRange": {"beginDateInclusive": 1780000000, "endDateInclusive": 1770000000}}
-    assert _code(
+    assert code_of(
         billing.create_billing_view, name="x", sourceViews=[PRIMARY], dataFilterExpression=backwards
     ) == ("ValidationException")
     with pytest.raises(ClientError) as caught:
@@ -170,7 +164,7 @@ def test_cost_explorer_through_a_view_is_the_views_slice_of_the_file(
     moved = cs.answered(bill.ce, **request, BillingViewArn=arn)  # not a kept answer of before
     assert {keys[0] for _, keys in moved} == set(accounts[1:2])
     assert (
-        _code(
+        code_of(
             bill.ce.get_cost_and_usage,
             **request,
             BillingViewArn=f"arn:aws:billing::{cs.ACCOUNT}:billingview/custom-gone",
@@ -178,7 +172,7 @@ def test_cost_explorer_through_a_view_is_the_views_slice_of_the_file(
         == "ResourceNotFoundException"
     )
     assert (
-        _code(
+        code_of(
             bill.ce.get_cost_and_usage,
             **request,
             BillingViewArn="arn:aws:billing::999999999999:billingview/primary",
@@ -276,9 +270,9 @@ def test_a_legacy_report_takes_no_custom_view(bill: cs.Delivered, billing: Any) 
         "RefreshClosedReports": True,
         "ReportVersioning": "OVERWRITE_REPORT",
     }
-    assert _code(cur.put_report_definition, ReportDefinition={**report, "BillingViewArn": arn}) == (
-        "ValidationException"
-    )
+    assert code_of(
+        cur.put_report_definition, ReportDefinition={**report, "BillingViewArn": arn}
+    ) == ("ValidationException")
     group = f"arn:aws:billing::{cs.ACCOUNT}:billingview/billing-group-123456789012"
     cur.put_report_definition(ReportDefinition={**report, "BillingViewArn": group})
     view = billing.get_billing_view(arn=group)["billingView"]

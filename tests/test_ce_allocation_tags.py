@@ -12,28 +12,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from botocore.exceptions import ClientError
 
 from bcm_local.testing import ServerProcess, export_body
 from tests import ce_support as cs
-from tests.conftest import make_client
+from tests.conftest import code_of, make_client
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
     with ServerProcess(env=cs.ENV) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def ce(server: ServerProcess) -> Any:
-    return make_client(server.endpoint, "ce", cs.ACCOUNT)
-
-
-def _code(call: Any, **kw: Any) -> str:
-    with pytest.raises(ClientError) as caught:
-        call(**kw)
-    return str(caught.value.response["Error"]["Code"])
 
 
 def _deliver(server: ServerProcess, name: str) -> pa.Table:
@@ -79,7 +67,7 @@ def test_the_bills_tags_are_listed_active(ce: Any) -> None:
     only = ce.list_cost_allocation_tags(TagKeys=["team"], Type="UserDefined")
     assert [t["TagKey"] for t in only["CostAllocationTags"]] == ["team"]
     assert ce.list_cost_allocation_tags(Status="Inactive")["CostAllocationTags"] == []
-    assert _code(ce.list_cost_allocation_tags, NextToken="forged") == "InvalidNextTokenException"
+    assert code_of(ce.list_cost_allocation_tags, NextToken="forged") == "InvalidNextTokenException"
 
 
 def test_deactivation_then_backfill(server: ServerProcess, ce: Any) -> None:
@@ -116,7 +104,7 @@ def test_deactivation_then_backfill(server: ServerProcess, ce: Any) -> None:
     history = ce.list_cost_allocation_tag_backfill_history()["BackfillRequests"]
     assert [h["BackfillFrom"] for h in history] == ["2026-04-01T00:00:00Z"]
     assert (
-        _code(ce.start_cost_allocation_tag_backfill, BackfillFrom="2026-03-01T00:00:00Z")
+        code_of(ce.start_cost_allocation_tag_backfill, BackfillFrom="2026-03-01T00:00:00Z")
         == "BackfillLimitExceededException"  # one a day
     )
     # reactivated: back in the current month
@@ -128,7 +116,7 @@ def test_deactivation_then_backfill(server: ServerProcess, ce: Any) -> None:
 
 def test_backfill_dates_are_checked(ce: Any) -> None:
     for bad in ("2026-04-02T00:00:00Z", "2026-06-01T00:00:00Z", "2025-01-01T00:00:00Z"):
-        assert _code(ce.start_cost_allocation_tag_backfill, BackfillFrom=bad) == (
+        assert code_of(ce.start_cost_allocation_tag_backfill, BackfillFrom=bad) == (
             "ValidationException"
         )
 

@@ -35,11 +35,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture(scope="module")
-def ce(server: ServerProcess) -> Any:
-    return make_client(server.endpoint, "ce", cs.ACCOUNT)
-
-
-@pytest.fixture(scope="module")
 def services(ce: Any) -> str:
     arn: str = ce.create_anomaly_monitor(
         AnomalyMonitor=sa.SERVICE_MONITOR, ResourceTags=[{"Key": "team", "Value": "finops"}]

@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from bcm_local.testing import ServerProcess
 from tests import anomalies_support as sa
 from tests import ce_support as cs
-from tests.conftest import make_client
+from tests.conftest import make_client, status_of
 
 
 @pytest.fixture(scope="module")
@@ -23,21 +22,9 @@ def server() -> Iterator[ServerProcess]:
 
 
 @pytest.fixture(scope="module")
-def ce(server: ServerProcess) -> Any:
-    return make_client(server.endpoint, "ce", cs.ACCOUNT)
-
-
-@pytest.fixture(scope="module")
 def services(ce: Any) -> str:
     arn: str = ce.create_anomaly_monitor(AnomalyMonitor=sa.SERVICE_MONITOR)["MonitorArn"]
     return arn
-
-
-def _code(call: Any) -> tuple[str, int]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    error = caught.value.response
-    return error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_errors_are_aws_errors(ce: Any, services: str) -> None:
@@ -68,12 +55,12 @@ def test_errors_are_aws_errors(ce: Any, services: str) -> None:
         {"MonitorName": "x", "MonitorType": "DIMENSIONAL", "MonitorDimension": "TAG"},
     ]
     for monitor in bad_monitors:
-        assert _code(lambda m=monitor: ce.create_anomaly_monitor(AnomalyMonitor=m)) == (
+        assert status_of(lambda m=monitor: ce.create_anomaly_monitor(AnomalyMonitor=m)) == (
             "ValidationException",
             400,
         ), monitor
     assert (
-        _code(lambda: ce.create_anomaly_monitor(AnomalyMonitor=sa.SERVICE_MONITOR))[0]
+        status_of(lambda: ce.create_anomaly_monitor(AnomalyMonitor=sa.SERVICE_MONITOR))[0]
         == "LimitExceededException"
     )
     leaf = {
@@ -106,12 +93,12 @@ def test_errors_are_aws_errors(ce: Any, services: str) -> None:
         sa.subscription([], Threshold=1.0),
     ]
     for body in bad_subscriptions:
-        assert _code(lambda b=body: ce.create_anomaly_subscription(AnomalySubscription=b)) == (
+        assert status_of(lambda b=body: ce.create_anomaly_subscription(AnomalySubscription=b)) == (
             "ValidationException",
             400,
         ), body
     assert (
-        _code(
+        status_of(
             lambda: ce.create_anomaly_subscription(
                 AnomalySubscription=sa.subscription([unknown], Threshold=1.0)
             )
@@ -128,15 +115,15 @@ def test_errors_are_aws_errors(ce: Any, services: str) -> None:
         },
         {"DateInterval": since, "MaxResults": 0},
     ):
-        assert _code(lambda r=request: ce.get_anomalies(**r)) == ("ValidationException", 400), (
+        assert status_of(lambda r=request: ce.get_anomalies(**r)) == ("ValidationException", 400), (
             request
         )
-    assert _code(lambda: ce.provide_anomaly_feedback(AnomalyId="nope", Feedback="YES")) == (
+    assert status_of(lambda: ce.provide_anomaly_feedback(AnomalyId="nope", Feedback="YES")) == (
         "ValidationException",
         400,
     )
     assert (
-        _code(lambda: ce.get_anomalies(DateInterval=since, NextPageToken="forged"))[0]
+        status_of(lambda: ce.get_anomalies(DateInterval=since, NextPageToken="forged"))[0]
         == "InvalidNextTokenException"
     )
 
@@ -151,7 +138,7 @@ def test_customer_managed_monitors_stop_at_the_quota(server: ServerProcess) -> N
     for _ in range(500):
         quota.create_anomaly_monitor(AnomalyMonitor=spec)
     assert (
-        _code(lambda: quota.create_anomaly_monitor(AnomalyMonitor=spec))[0]
+        status_of(lambda: quota.create_anomaly_monitor(AnomalyMonitor=spec))[0]
         == "LimitExceededException"
     )
     quota.create_anomaly_monitor(AnomalyMonitor=sa.SERVICE_MONITOR)  # AWS managed ones are apart

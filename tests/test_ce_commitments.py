@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from bcm_local.testing import ServerProcess
 from tests import ce_support as cs
-from tests.conftest import run_cli
+from tests.conftest import code_of, run_cli
 
 RDS = {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Relational Database Service"]}}
 SPAN = {"Start": "2026-03-01", "End": "2026-05-28"}
@@ -43,12 +42,6 @@ def _by_month(rows: list[dict[str, Any]], kind: str, value: Any) -> dict[str, fl
         if r["line_item_line_item_type"] == kind:
             found[_month(r)] += float(value(r) or 0.0)
     return dict(found)
-
-
-def _code(call: Any, **kw: Any) -> str:
-    with pytest.raises(ClientError) as caught:
-        call(**kw)
-    return str(caught.value.response["Error"]["Code"])
 
 
 def test_reservation_utilization_is_the_files_ri_rows(
@@ -216,20 +209,21 @@ def test_savings_plans_coverage_is_the_covered_spend(
 def test_errors_are_aws_s(bill: cs.Delivered) -> None:
     ce = bill.ce
     both = {"Granularity": "MONTHLY", "GroupBy": [{"Type": "DIMENSION", "Key": "SUBSCRIPTION_ID"}]}
-    assert _code(ce.get_reservation_utilization, TimePeriod=SPAN, **both) == "ValidationException"
+    assert code_of(ce.get_reservation_utilization, TimePeriod=SPAN, **both) == "ValidationException"
     either = {"Or": [RDS, {"Dimensions": {"Key": "REGION", "Values": ["us-east-1"]}}]}
     assert (
-        _code(ce.get_reservation_coverage, TimePeriod=SPAN, Filter=either) == "ValidationException"
+        code_of(ce.get_reservation_coverage, TimePeriod=SPAN, Filter=either)
+        == "ValidationException"
     )
     usage = {"Dimensions": {"Key": "USAGE_TYPE", "Values": ["x"]}}
-    assert _code(ce.get_savings_plans_utilization, TimePeriod=SPAN, Filter=usage) == (
+    assert code_of(ce.get_savings_plans_utilization, TimePeriod=SPAN, Filter=usage) == (
         "ValidationException"
     )
-    assert _code(ce.get_savings_plans_coverage, TimePeriod=SPAN, Granularity="HOURLY") == (
+    assert code_of(ce.get_savings_plans_coverage, TimePeriod=SPAN, Granularity="HOURLY") == (
         "ValidationException"
     )
     early = {"Start": "2025-01-01", "End": "2025-02-01"}
-    assert _code(ce.get_savings_plans_utilization, TimePeriod=early) == "DataUnavailableException"
+    assert code_of(ce.get_savings_plans_utilization, TimePeriod=early) == "DataUnavailableException"
 
 
 def test_the_cli_reads_the_same_figures(bill: cs.Delivered) -> None:

@@ -15,11 +15,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from botocore.exceptions import ClientError
 
 from bcm_local.testing import ServerProcess, export_body
 from tests import ce_support as cs
-from tests.conftest import make_client
+from tests.conftest import code_of, make_client
 
 START = "2026-04-01T00:00:00Z"  # the bill holds March to May 2026 (cs.ENV)
 RULES = [
@@ -38,12 +37,6 @@ RULES = [
 ]
 
 
-def _code(call: Any, **kw: Any) -> str:
-    with pytest.raises(ClientError) as caught:
-        call(**kw)
-    return str(caught.value.response["Error"]["Code"])
-
-
 def team_of(row: cs.Row) -> str | None:
     """RULES on one row of the file, in order, as AWS applies them (Default: Other)."""
     for rule in RULES:
@@ -59,11 +52,6 @@ def team_of(row: cs.Row) -> str | None:
 def server() -> Iterator[ServerProcess]:
     with ServerProcess(env=cs.ENV) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def ce(server: ServerProcess) -> Any:
-    return make_client(server.endpoint, "ce", cs.ACCOUNT)
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +121,7 @@ def test_versions_over_time_and_deletion(ce: Any) -> None:
     # a failed update leaves the version in force
     bad = [{"Value": "C", "Rule": {"Dimensions": {"Key": "SERVICE", "Values": ["x"]}}}]
     assert (
-        _code(
+        code_of(
             ce.update_cost_category_definition,
             CostCategoryArn=arn,
             RuleVersion="CostCategoryExpression.v1",
@@ -144,7 +132,7 @@ def test_versions_over_time_and_deletion(ce: Any) -> None:
     assert ce.describe_cost_category_definition(CostCategoryArn=arn)["CostCategory"] == now
     ended = ce.delete_cost_category_definition(CostCategoryArn=arn)
     assert ended["EffectiveEnd"] == "2026-05-01T00:00:00Z"  # this month on, uncategorized
-    assert _code(ce.describe_cost_category_definition, CostCategoryArn=arn) == (
+    assert code_of(ce.describe_cost_category_definition, CostCategoryArn=arn) == (
         "ResourceNotFoundException"
     )
     kept = ce.describe_cost_category_definition(
@@ -156,7 +144,7 @@ def test_versions_over_time_and_deletion(ce: Any) -> None:
 def test_errors_are_aws_s(ce: Any, team: str) -> None:
     def create(**kw: Any) -> str:
         body = {"Name": "Bad", "RuleVersion": "CostCategoryExpression.v1", "Rules": RULES[:1]}
-        return _code(ce.create_cost_category_definition, **{**body, **kw})
+        return code_of(ce.create_cost_category_definition, **{**body, **kw})
 
     rule = RULES[0]["Rule"]
     assert create(Name="Team") == "ValidationException"  # the name is taken
@@ -184,14 +172,14 @@ def test_errors_are_aws_s(ce: Any, team: str) -> None:
     }
     assert create(SplitChargeRules=[fixed]) == "ValidationException"  # not 100 %
     gone = f"arn:aws:ce::{cs.ACCOUNT}:costcategory/00000000-0000-0000-0000-000000000000"
-    assert _code(ce.describe_cost_category_definition, CostCategoryArn=gone) == (
+    assert code_of(ce.describe_cost_category_definition, CostCategoryArn=gone) == (
         "ResourceNotFoundException"
     )
-    assert _code(ce.tag_resource, ResourceArn=gone, ResourceTags=[{"Key": "a", "Value": "b"}]) == (
-        "ResourceNotFoundException"
-    )
+    assert code_of(
+        ce.tag_resource, ResourceArn=gone, ResourceTags=[{"Key": "a", "Value": "b"}]
+    ) == ("ResourceNotFoundException")
     many = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
-    assert _code(ce.tag_resource, ResourceArn=team, ResourceTags=many) == "TooManyTagsException"
+    assert code_of(ce.tag_resource, ResourceArn=team, ResourceTags=many) == "TooManyTagsException"
 
 
 def test_split_charge_rules_are_kept(ce: Any) -> None:

@@ -162,10 +162,7 @@ def get_anomaly_monitors(
     MaxResults: int | None = None,
 ) -> Result:
     size = page_size(MaxResults)
-    if MonitorArnList:
-        found = [anomaly_store.monitor(ctx, a) for a in dict.fromkeys(MonitorArnList)]
-    else:
-        found = anomaly_store.records(ctx, anomaly_store.MONITORS)
+    found = anomaly_store.chosen(ctx, anomaly_store.MONITORS, MonitorArnList)
     listing = f"ce-anomaly-monitors:{ctx.account_id}:{sorted(MonitorArnList or [])}"
     page, token = paging.listed(ctx.store, listing, found, NextPageToken, size)
     out: list[Result] = []

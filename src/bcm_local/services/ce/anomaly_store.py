@@ -71,6 +71,15 @@ def subscription(ctx: Context, subscription_arn: str) -> Record:
     return found
 
 
+def chosen(ctx: Context, namespace: str, arns: list[str] | None) -> list[Record]:
+    """The records a Get*List names, each once and in its order (an unknown one is its
+    Unknown*Exception), or all of the account's when it names none."""
+    if not arns:
+        return records(ctx, namespace)
+    find = monitor if namespace == MONITORS else subscription
+    return [find(ctx, arn) for arn in dict.fromkeys(arns)]
+
+
 def exists(ctx: Context, resource_arn: str) -> bool:
     """Whether `resource_arn` names one of the account's ce resources (a cost category
     still in force, a monitor, a subscription)."""

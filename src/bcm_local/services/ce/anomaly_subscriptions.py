@@ -150,10 +150,7 @@ def get_anomaly_subscriptions(
     MaxResults: int | None = None,
 ) -> Result:
     size = page_size(MaxResults)
-    if SubscriptionArnList:
-        found = [anomaly_store.subscription(ctx, a) for a in dict.fromkeys(SubscriptionArnList)]
-    else:
-        found = anomaly_store.records(ctx, anomaly_store.SUBSCRIPTIONS)
+    found = anomaly_store.chosen(ctx, anomaly_store.SUBSCRIPTIONS, SubscriptionArnList)
     if MonitorArn is not None:
         found = [s for s in found if MonitorArn in s["MonitorArnList"]]
     listing = f"ce-anomaly-subscriptions:{ctx.account_id}:{sorted(SubscriptionArnList or [])}"

@@ -55,11 +55,7 @@ class Request:
         bills.available(self.bill, self.months.comparison, now)
 
     def page(self, items: list[Any], member: str) -> Result:
-        page, token = self.pager.items(items, self.token)
-        result: Result = {member: page}
-        if token:
-            result["NextPageToken"] = token
-        return result
+        return self.pager.answer(member, items, self.token)
 
 
 def get_cost_and_usage_comparisons(ctx: Context, **params: Any) -> Result:

@@ -50,6 +50,11 @@ class Pager:
         end = start + self.size
         return items[start:end], (self.token(end) if end < len(items) else None)
 
+    def answer(self, member: str, items: list[Any], token: str | None) -> dict[str, Any]:
+        """`{member: one page of items}`, with the NextPageToken when more follow."""
+        page, following = self.items(items, token)
+        return {member: page, **({"NextPageToken": following} if following else {})}
+
     def results(
         self, results: list[dict[str, Any]], token: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:

@@ -149,11 +149,7 @@ def list_commitment_purchase_analyses(ctx: Context, **params: Any) -> Result:
         if params.get("AnalysisStatus") in (None, r.value["AnalysisStatus"])
         and (not params.get("AnalysisIds") or r.value["AnalysisId"] in params["AnalysisIds"])
     ]
-    page, token = pager.items(found, params.get("NextPageToken"))
-    out: Result = {"AnalysisSummaryList": page}
-    if token:
-        out["NextPageToken"] = token
-    return out
+    return pager.answer("AnalysisSummaryList", found, params.get("NextPageToken"))
 
 
 OPERATIONS: dict[str, Handler] = {

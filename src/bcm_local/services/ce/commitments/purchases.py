@@ -335,11 +335,7 @@ def list_savings_plans_purchase_recommendation_generation(ctx: Context, **params
             or r.value["RecommendationId"] in params["RecommendationIds"]
         )
     ]
-    page, token = pager.items(found, params.get("NextPageToken"))
-    out: Result = {"GenerationSummaryList": page}
-    if token:
-        out["NextPageToken"] = token
-    return out
+    return pager.answer("GenerationSummaryList", found, params.get("NextPageToken"))
 
 
 OPERATIONS: dict[str, Handler] = {
