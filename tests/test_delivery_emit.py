@@ -89,6 +89,8 @@ def test_emit_progress_flag_reports_periods_files_and_rows(tmp_path: Path) -> No
         "--months",
         "1",
         "--progress",
+        "--workers",
+        "1",
     )
     assert done.returncode == 0, done.stderr
     data = [Path(p) for p in done.stdout.split() if p.endswith(".parquet")]

@@ -70,7 +70,10 @@ def open_dataset(
     runtime: Any = None,
     backfill_months: int | None = None,
     scenario: Scenario | None = None,
+    shard: model.LineShard | None = None,
 ) -> model.Dataset:
+    """The account's bill as of `now` in `con`; `shard`: only that part of its lines
+    (sharded emission, delivery/shards/)."""
     data = model.build(
         con,
         account_id=account_id,
@@ -84,6 +87,7 @@ def open_dataset(
         ),
         scale=max(1, int(config.billing_scale)),
         runtime=runtime,
+        shard=shard,
     )
     data.tag_keys = categories.tag_keys(data)
     if runtime is not None:  # the account's cost categories and cost allocation tags

@@ -2,8 +2,14 @@
 
 Files follow AWS's layout under OUT:
 `<name>/data/BILLING_PERIOD=YYYY-MM/<name>-00001.snappy.parquet` (or `.csv.gz`) and
-`<name>/metadata/BILLING_PERIOD=YYYY-MM/<name>-Manifest.json`. Progress (periods, files,
-rows) goes to stderr when it is a terminal, or always with `--progress`."""
+`<name>/metadata/BILLING_PERIOD=YYYY-MM/<name>-Manifest.json`. Progress goes to stderr
+when it is a terminal, or always with `--progress`.
+
+`--workers N` (default: one per core) runs the delivery's shards (delivery/shards/) on N
+processes: one per billing period, or `--shards M` groups of each period's accounts or
+resources (`--shard-by`), whose parts are `<name>-<group>-00001.snappy.parquet`, ...
+The files do not depend on N; a single worker with a single shard a period writes the
+bill in this process, as one delivery."""
 
 from __future__ import annotations
 
@@ -43,6 +49,22 @@ def add_parser(commands: Any) -> None:
         help="table property (repeatable), e.g. TIME_GRANULARITY=HOURLY",
     )
     emit.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes that write the shards (default: one per core)",
+    )
+    emit.add_argument(
+        "--shards",
+        type=int,
+        default=1,
+        help="shards per billing period (default 1: each period is one shard)",
+    )
+    emit.add_argument(
+        "--shard-by",
+        help="what a period's shards split: period, account or resource "
+        "(default: period, or resource when --shards is above 1)",
+    )
+    emit.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -54,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     from bcm_local import settings
     from bcm_local.billing.scenario.definition import ScenarioError
     from bcm_local.billing.tables import TableError
+    from bcm_local.delivery.shards import ShardError
     from bcm_local.delivery.sql import QueryError
 
     env = dict(os.environ)
@@ -68,8 +91,13 @@ def run(args: argparse.Namespace) -> int:
             env[f"BCM_LOCAL_{name}"] = str(value)
     try:
         config = settings.load(env=env)
-        written = emit(config, args)
-    except (QueryError, TableError, ScenarioError, ValueError, OSError) as err:
+        if args.workers is not None and args.workers < 1:
+            raise ValueError(f"--workers must be at least 1, not {args.workers}")
+        if args.workers == 1 and args.shards == 1 and args.shard_by in (None, "period"):
+            written = emit(config, args)
+        else:
+            written = emit_sharded(env, args)
+    except (ShardError, QueryError, TableError, ScenarioError, ValueError, OSError) as err:
         print(f"bcm-local emit: {getattr(err, 'message', err)}", file=sys.stderr)
         return 2
     for path in written:
@@ -80,12 +108,11 @@ def run(args: argparse.Namespace) -> int:
 def emit(config: Any, args: argparse.Namespace) -> list[Path]:
     from bcm_local.billing import bill, tables
     from bcm_local.clock import Clock
-    from bcm_local.delivery.exports import checked_query
     from bcm_local.delivery.layouts.aws import AwsLayout
     from bcm_local.delivery.pipeline import BillRequest, Run, Selection, deliver
     from bcm_local.delivery.progress import Progress
     from bcm_local.delivery.sink import FolderSink
-    from bcm_local.delivery.sql import duckdb_sql, outputs, parse
+    from bcm_local.delivery.sql import checked_query, duckdb_sql, outputs, parse
     from bcm_local.delivery.writer import chunk_bytes
 
     statement = args.query or f"SELECT * FROM {args.table}"
@@ -122,6 +149,38 @@ def emit(config: Any, args: argparse.Namespace) -> list[Path]:
             progress.close()
         _remove(work)
     return [out / key for key in keys]
+
+
+def emit_sharded(env: dict[str, str], args: argparse.Namespace) -> list[Path]:
+    from bcm_local.delivery.progress import ShardProgress
+    from bcm_local.delivery.shards import shards
+    from bcm_local.delivery.shards.local import cores, run_local
+
+    props = dict(item.split("=", 1) for item in args.property if "=" in item)
+    if len(props) != len(args.property):
+        raise ValueError("--property takes NAME=VALUE")
+    tasks = shards(
+        out=args.out,
+        table=args.table,
+        query=args.query,
+        properties=props,
+        name=args.name,
+        fmt=args.format,
+        by=args.shard_by or ("period" if args.shards == 1 else "resource"),
+        groups=args.shards,
+        account=args.account,
+        settings=env,
+    )
+    workers = min(args.workers or cores(), len(tasks))
+    live = sys.stderr.isatty()
+    show = live if args.progress is None else bool(args.progress)
+    progress = ShardProgress(sys.stderr, live, len(tasks), workers) if show else None
+    try:
+        keys = run_local(tasks, workers, progress.done if progress else None)
+    finally:
+        if progress:
+            progress.close()
+    return [Path(args.out) / key for key in keys]
 
 
 def _remove(path: Path) -> None:

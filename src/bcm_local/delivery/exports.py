@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bcm_local.billing import tables
 from bcm_local.billing.tables import TableError
-from bcm_local.delivery.sql import Query, QueryError, check_columns, parse
+from bcm_local.delivery.sql import Query, QueryError, checked_query
 
 if TYPE_CHECKING:
     from bcm_local.delivery.sink import ObjectSink
@@ -39,18 +39,6 @@ def _strict_from_env() -> bool:
 
     setting = BY_ENV["BCM_LOCAL_STRICT_SQL"]
     return bool(_convert(setting, os.environ.get(setting.env, setting.default)))
-
-
-def checked_query(
-    statement: str, configurations: dict[str, dict[str, str]] | None, strict: bool
-) -> tuple[Query, list[tables.Column]]:
-    query = parse(statement, strict)
-    configs = configurations or {}
-    for name, props in configs.items():
-        tables.resolve_properties(name, props)
-    if query.table not in tables.TABLES:
-        raise QueryError(f"The table {query.table} in the query provided does not exist.")
-    return query, check_columns(query, configs.get(query.table))
 
 
 def check_query(

@@ -90,3 +90,57 @@ class Progress:
                 continue
             if percent >= 0:
                 self._draw(f"{self._status()} | writing {label} {percent:.0f}%")
+
+
+class ShardProgress:
+    """`bcm-local emit`'s progress across shards: on a terminal a rich bar (shards done,
+    rows, MB, rows/s, ETA), elsewhere one plain line per finished shard. `done` takes a
+    ShardResult (delivery/shards/task.py)."""
+
+    def __init__(self, stream: TextIO, live: bool, total: int, workers: int) -> None:
+        self.stream, self.live, self.total = stream, live, total
+        self.started = time.monotonic()
+        self.shards = self.rows = self.bytes = 0
+        self.bar: Any = None
+        if live:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn(f"bcm-local emit, {workers} workers"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("shards · {task.fields[rows]:,} rows · {task.fields[mb]:,.1f} MB"),
+                TextColumn("· {task.fields[rate]:,.0f} rows/s · ETA"),
+                TimeRemainingColumn(),
+                console=Console(file=stream),
+                transient=False,
+            )
+            self.task = self.bar.add_task("emit", total=total, rows=0, mb=0.0, rate=0.0)
+            self.bar.start()
+
+    def done(self, result: Any) -> None:
+        self.shards += 1
+        self.rows += int(result.rows)
+        self.bytes += int(result.bytes)
+        rate = self.rows / max(time.monotonic() - self.started, 1e-9)
+        mb = self.bytes / 2**20
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, rows=self.rows, mb=mb, rate=rate)
+            return
+        self.stream.write(
+            f"bcm-local emit: {self.shards}/{self.total} shards, {self.rows:,} rows, "
+            f"{mb:,.1f} MB, {rate:,.0f} rows/s | {result.key}: {result.rows:,} rows in "
+            f"{len(result.keys)} files\n"
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()

@@ -50,7 +50,7 @@ def open_sink(
     """A sink writing into `bucket`, which must exist and belong to `owner` (default: the
     calling account; on an external endpoint: be reachable with the configured keys)."""
     if runtime.config.delivery_s3_endpoint:
-        return ExternalSink(runtime, bucket, owner)
+        return ExternalSink(runtime.config, runtime.root / "delivery-scratch", bucket, owner)
     return BuiltinSink(runtime, account_id, bucket, owner)
 
 
@@ -103,10 +103,10 @@ def s3_client(config: Any) -> Any:
             from botocore.config import Config
 
             host = urlparse(endpoint).hostname or ""
-            style = "auto" if host.endswith("amazonaws.com") else "path"
+            style = "auto" if not endpoint or host.endswith("amazonaws.com") else "path"
             _CLIENTS[key] = botocore.session.Session().create_client(
                 "s3",
-                endpoint_url=endpoint,
+                endpoint_url=endpoint or None,
                 region_name=key[3] or "us-east-1",
                 aws_access_key_id=key[1] or None,
                 aws_secret_access_key=key[2] or None,
@@ -138,14 +138,15 @@ def _translated(bucket: str) -> Iterator[None]:
 
 
 class ExternalSink:
-    def __init__(self, runtime: Runtime, bucket: str, owner: str | None) -> None:
-        self.client = s3_client(runtime.config)
+    """An S3 endpoint (BCM_LOCAL_DELIVERY_S3_*; no endpoint: AWS's) as the sink; files
+    are staged in `scratch` first."""
+
+    def __init__(self, config: Any, scratch: Path, bucket: str, owner: str | None) -> None:
+        self.client = s3_client(config)
         self.bucket = bucket
         self.owner = owner
-        self.part_bytes = max(
-            int(float(runtime.config.delivery_s3_part_mb) * 2**20), MIN_PART_BYTES
-        )
-        self.scratch = runtime.root / "delivery-scratch"
+        self.part_bytes = max(int(float(config.delivery_s3_part_mb) * 2**20), MIN_PART_BYTES)
+        self.scratch = scratch
         self.scratch.mkdir(parents=True, exist_ok=True)
         with _translated(bucket):
             self.client.head_bucket(Bucket=bucket, **self._owner())

@@ -181,6 +181,20 @@ class Output:
     type: str  # AWS type
 
 
+def checked_query(
+    statement: str, configurations: dict[str, dict[str, str]] | None, strict: bool
+) -> tuple[Query, list[tables.Column]]:
+    """The parsed statement and the table columns it reads; raises QueryError or
+    TableError."""
+    query = parse(statement, strict)
+    configs = configurations or {}
+    for name, props in configs.items():
+        tables.resolve_properties(name, props)
+    if query.table not in tables.TABLES:
+        raise QueryError(f"The table {query.table} in the query provided does not exist.")
+    return query, check_columns(query, configs.get(query.table))
+
+
 def outputs(query: Query, columns: list[tables.Column]) -> list[Output]:
     types = {c.name: c.type for c in columns}
     if query.items is None:

@@ -10,6 +10,8 @@ line gets a pattern key of its own (its variant plus VARIANTS times the spikes' 
 
 from __future__ import annotations
 
+import pickle
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -88,6 +90,49 @@ class Dataset:
         line_views(self.con, None, condition)
 
 
+@dataclass(frozen=True)
+class LineShard:
+    """A part of one billing period's lines, for sharded emission (delivery/shards/):
+    `by` "period" keeps all of them; "account" the lines of every `groups`-th of the
+    period's usage accounts (sorted by id), from the `group`-th; "resource" every
+    `groups`-th line by line number, from the `group`-th (a line is one resource's usage
+    series: its rows, and its replicas' rows, stay in one shard). The build makes only
+    these lines; the ENUM types and map keys still come from the whole bill."""
+
+    period: int
+    by: str = "period"
+    group: int = 0
+    groups: int = 1
+
+    def condition(self, columns: dict[str, list[Any]], scale: int) -> str:
+        """The shard's lines as SQL over `raw_lines` and the replica number `r.range`.
+        A whole period keeps every line (it is focused later, as an unsharded delivery
+        focuses it: the same plan, hence the same bytes); a group keeps its period's."""
+        if self.groups == 1:
+            return ""
+        where = f"period = {int(self.period)}"
+        if self.by == "account":
+            accounts = self.accounts(columns)
+            if len(accounts) < self.groups:
+                raise ShardKeyError(
+                    f"{self.groups} account groups, but the billing period has "
+                    f"{len(accounts)} usage accounts"
+                )
+            mine = ", ".join(f"'{a}'" for a in accounts[self.group :: self.groups])
+            where += f" AND account_id IN ({mine})"
+        elif self.by == "resource":
+            where += f" AND (raw_no * {int(scale)} + r.range) % {self.groups} = {self.group}"
+        return where
+
+    def accounts(self, columns: dict[str, list[Any]]) -> list[str]:
+        pairs = zip(columns["account_id"], columns["period"], strict=True)
+        return sorted({str(a) for a, p in pairs if p == self.period})
+
+
+class ShardKeyError(ValueError):
+    """A shard that does not fit the bill (more account groups than accounts)."""
+
+
 def line_views(con: Any, period: Period | None, only: str = "") -> None:
     where = "" if period is None else f" AND period = {period.index}"
     if only:
@@ -112,9 +157,54 @@ def build(
     backfill_months: int = 0,
     scale: int = 1,
     runtime: Any = None,
+    shard: LineShard | None = None,
 ) -> Dataset:
-    import numpy as np
     import pyarrow as pa
+
+    args = (account_id, now, scenario, seed, enumerators, granularity, backfill_months, scale)
+    periods, raw, factor_parts = _enumerated(*args, runtime)
+    columns = {**raw, "raw_no": list(range(len(raw["line_key"])))}
+    data = Dataset(con, periods, granularity, account_id, scenario.edp_percent > 0, now)
+    where = shard.condition(columns, scale) if shard is not None else ""
+    con.register("raw_lines", pa.table(columns, schema=_schema(pa)))
+    try:
+        _lines_table(con, data, columns, scale, where)
+    finally:
+        con.unregister("raw_lines")
+    slots.pattern_table(con, periods, factor_parts, granularity)
+    slots.line_views(con, granularity)
+    return data
+
+
+_MEMO: dict[str, Any] = {}  # the last bill enumerated without a runtime (shards reuse it)
+_MEMO_LOCK = threading.Lock()
+
+
+def _enumerated(
+    account_id: str,
+    now: datetime,
+    scenario: Scenario,
+    seed: int,
+    enumerators: Sequence[ResourceUsageEnumerator],
+    granularity: str,
+    backfill_months: int,
+    scale: int,
+    runtime: Any,
+) -> tuple[list[Period], dict[str, list[Any]], list[dict[str, Any]]]:
+    """The bill's periods, its lines as Python columns and the patterns' factors: the
+    part of the build done in Python (its size does not grow with the scale). Without a
+    runtime it depends on its arguments only, so a process that builds several shards of
+    one bill enumerates it once."""
+    key = None
+    if runtime is None:
+        names = tuple(type(e).__qualname__ for e in enumerators)
+        key = pickle.dumps(
+            (account_id, now, scenario, seed, names, granularity, backfill_months, scale)
+        )
+        with _MEMO_LOCK:
+            if _MEMO.get("key") == key:
+                return _MEMO["value"]  # type: ignore[no-any-return]
+    import numpy as np
 
     periods = billing_periods(now, backfill_months, account_id, seed)
     current = periods[-1].start
@@ -148,16 +238,11 @@ def build(
         factor_parts.append(factors)
         columns.setdefault("s0", []).extend(s0)
         columns.setdefault("s1", []).extend(s1)
-    columns["raw_no"] = list(range(len(columns["line_key"])))
-    data = Dataset(con, periods, granularity, account_id, scenario.edp_percent > 0, now)
-    con.register("raw_lines", pa.table(columns, schema=_schema(pa)))
-    try:
-        _lines_table(con, data, columns, scale)
-    finally:
-        con.unregister("raw_lines")
-    slots.pattern_table(con, periods, factor_parts, granularity)
-    slots.line_views(con, granularity)
-    return data
+    enumerated = (periods, columns, factor_parts)
+    if key is not None:
+        with _MEMO_LOCK:
+            _MEMO.update(key=key, value=enumerated)
+    return enumerated
 
 
 def _schema(pa: Any) -> Any:
@@ -253,11 +338,14 @@ def _new_id(column: str) -> str:
     )
 
 
-def _lines_table(con: Any, data: Dataset, columns: dict[str, list[Any]], scale: int) -> None:
+def _lines_table(
+    con: Any, data: Dataset, columns: dict[str, list[Any]], scale: int, where: str = ""
+) -> None:
     """`lines_all` from `raw_lines`: replicable lines cloned `scale` times with fresh
     resource ids (the scale knob), string columns (and map keys/values) as ENUMs. The
     value sets come from the Python columns (replicas only change resource ids, whose
-    set is queried). One CREATE TABLE: materializing wide rows is what costs."""
+    set is queried). One CREATE TABLE: materializing wide rows is what costs. `where`
+    keeps only some lines (a shard's, LineShard)."""
     sets: dict[str, set[str]] = {
         f"e_{n}": {v for v in columns[n] if v is not None} for n in lines.STRING_COLUMNS
     }
@@ -265,7 +353,8 @@ def _lines_table(con: Any, data: Dataset, columns: dict[str, list[Any]], scale: 
         base = lines.SHARED_MAP_TYPES.get(name, name)
         sets.setdefault(f"k_{base}", set()).update(k for m in columns[name] for k in m)
         sets.setdefault(f"v_{base}", set()).update(v for m in columns[name] for v in m.values())
-    clones = f"FROM raw_lines, range({int(scale)}) r WHERE r.range = 0 OR replicable"
+    every = f"FROM raw_lines, range({int(scale)}) r WHERE (r.range = 0 OR replicable)"
+    clones = f"{every} AND ({where})" if where else every
     fresh = {"resource_id": _new_id("resource_id"), "split_parent": _new_id("split_parent")}
     script = []
     for type_name, values in sets.items():
@@ -273,7 +362,7 @@ def _lines_table(con: Any, data: Dataset, columns: dict[str, list[Any]], scale: 
             continue
         if type_name[2:] in fresh and scale > 1:
             column = type_name[2:]
-            query = f"SELECT DISTINCT {fresh[column]} AS v {clones} AND {column} IS NOT NULL"
+            query = f"SELECT DISTINCT {fresh[column]} AS v {every} AND {column} IS NOT NULL"
             script.append(f"CREATE TYPE {type_name} AS ENUM ({query} ORDER BY 1)")
             continue
         literal = ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values))

@@ -1,0 +1,85 @@
+"""Finishing a sharded delivery: once every shard of the plan has its result, each
+billing period's manifest is written, listing the parts of its shards in group order,
+after the parts of an earlier delivery that this one does not list are removed. A plan
+with any shard missing (failed, not run, or of another delivery) gets no manifest at all.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from bcm_local.delivery.shards.plan import Shard, ShardError
+from bcm_local.delivery.shards.task import (
+    ShardResult,
+    data_dir,
+    destination,
+    open_sink,
+    part_pattern,
+)
+
+
+def finish(shards: Sequence[Shard], results: Iterable[ShardResult | None]) -> list[str]:
+    """Write the manifests of the delivery `shards` planned, from `results` (one per
+    shard, any order; None or an exception for a shard that failed). Returns every key
+    of the delivery, period by period: data parts, then the manifest. Raises ShardError
+    and writes nothing when a shard has no result."""
+    from bcm_local.billing.scenario.periods import billing_periods
+    from bcm_local.delivery.layouts.aws import Partition, manifest
+    from bcm_local.delivery.sql import Output
+    from bcm_local.settings import Config
+
+    if not shards:
+        raise ShardError("no shards to finish")
+    first = shards[0]
+    if any(s.delivery != first.delivery for s in shards):
+        raise ShardError("the shards are of more than one delivery")
+    done = {str(r.key): r for r in results if isinstance(r, ShardResult)}
+    foreign = [k for k, r in done.items() if r.delivery != first.delivery]
+    missing = [str(s.key) for s in shards if str(s.key) not in done]
+    if foreign or missing:
+        named = ", ".join((missing or foreign)[:5]) + (" ..." if len(missing) > 5 else "")
+        what = "have no result" if missing else "are results of another delivery"
+        raise ShardError(
+            f"{len(missing or foreign)} of {len(shards)} shards {what} ({named}): "
+            "the delivery is incomplete and no manifest was written"
+        )
+    config = Config(first.values)
+    periods = {
+        p.index: p
+        for p in billing_periods(
+            first.moment,
+            int(config.billing_backfill_months),
+            first.account_id,
+            int(config.billing_seed),
+        )
+    }
+    bucket, prefix = destination(first.destination)
+    export = {"ExportArn": first.arn, "Name": first.name}
+    scratch = Path(tempfile.mkdtemp(prefix="bcm-finish-"))
+    written: list[str] = []
+    try:
+        sink = open_sink(first, config, scratch)
+        for index in dict.fromkeys(s.period_index for s in shards):
+            group = sorted(
+                (s for s in shards if s.period_index == index), key=lambda s: s.key.group
+            )
+            found = [done[str(s.key)] for s in group]
+            if any(r.columns != found[0].columns for r in found):
+                raise ShardError(f"the shards of {group[0].key.period} wrote different columns")
+            keys = [k for r in found for k in r.keys]
+            listed = set(keys)
+            every = part_pattern(group[0], groups=True)
+            for old in sink.list_keys(data_dir(group[0]) + "/"):
+                if every.fullmatch(old) and old not in listed:
+                    sink.delete(old)
+            part = Partition(prefix, first.name, periods[index], "")
+            outs = [Output(n, t) for n, t in found[0].columns]
+            body = manifest(export, first.delivery, bucket, part, keys, outs, first.fmt)
+            sink.put_bytes(part.manifest_key, body, "application/json")
+            written += [*keys, part.manifest_key]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return written

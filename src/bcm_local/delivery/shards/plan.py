@@ -1,0 +1,184 @@
+"""Planning a sharded delivery: which shards, each a picklable `Shard` that carries all
+its inputs (the resolved settings, the scenario, the clock's instant, the export's SQL
+and table properties, the destination), so it runs on any machine with bcm-local
+installed and gives the same files there.
+
+Shard keys (`by`):
+- `period`: one shard per billing period (the default; `groups` must be 1);
+- `account`: each period's usage accounts in `groups` groups (sorted by id, dealt in
+  turn), so every row of an account, aggregated or not, is in one shard;
+- `resource`: each period's lines in `groups` groups by line number (a line is one
+  resource's usage series), for tables whose rows are a line at a time slot.
+A key names the period and the group: `2026-05` or `2026-05/resource/3-of-8`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bcm_local.billing import tables
+
+if TYPE_CHECKING:
+    from bcm_local.billing.scenario.definition import Scenario
+
+KEYS = ("period", "account", "resource")
+FORMATS = {"parquet": "PARQUET", "csv": "TEXT_OR_CSV", "PARQUET": "PARQUET"}
+FORMATS["TEXT_OR_CSV"] = "TEXT_OR_CSV"
+# tables whose rows are a line of the bill at a time slot (or sums within an account)
+SHARDABLE = (tables.CUR2, tables.FOCUS_1_2, tables.FOCUS_1_0)
+
+
+class ShardError(ValueError):
+    """A plan, shard or result that cannot make a delivery; `message` says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ShardKey:
+    period: str  # the billing period, YYYY-MM
+    by: str = "period"
+    group: int = 0  # 0-based
+    groups: int = 1
+
+    def __str__(self) -> str:
+        if self.groups == 1:
+            return self.period
+        return f"{self.period}/{self.by}/{self.group + 1}-of-{self.groups}"
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One shard of one delivery: everything `run_shard` needs, nothing it must look up."""
+
+    key: ShardKey
+    delivery: str  # the delivery's id: the manifests' executionId; shards of one plan share it
+    period_index: int
+    values: dict[str, Any]  # the resolved settings (bcm_local.settings.Config.values)
+    scenario: Scenario
+    account_id: str
+    moment: datetime  # the emulator's clock when the plan was made
+    statement: str
+    table: str
+    properties: dict[str, str]  # the table's properties, resolved
+    fmt: str  # PARQUET or TEXT_OR_CSV
+    name: str  # the export's name (file names, manifest)
+    destination: str  # a local folder, or s3://bucket[/prefix] (BCM_LOCAL_DELIVERY_S3_*)
+    threads: int = 1  # DuckDB threads of the shard's process (does not change the files)
+    arn: str | None = None  # the export's ARN, for the manifest (None: a local emission)
+
+
+def shards(
+    *,
+    out: str | Path,
+    table: str | None = None,
+    query: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    name: str = "export",
+    fmt: str = "parquet",
+    by: str = "period",
+    groups: int = 1,
+    account: str = "000000000000",
+    settings: Mapping[str, str] | None = None,
+    threads: int = 1,
+) -> list[Shard]:
+    """The shards of one delivery of `query` (default `SELECT * FROM <table>`) into `out`
+    (a folder, or `s3://bucket/prefix`), in period order then group order.
+    `settings`: BCM_LOCAL_* values over the environment's (scale, seed, scenario, clock,
+    backfill months, chunk size, delivery endpoint). Raises ShardError."""
+    from bcm_local import settings as known
+    from bcm_local.billing.scenario.definition import ScenarioError
+    from bcm_local.billing.scenario.files import scenario_of
+    from bcm_local.billing.scenario.periods import billing_periods
+    from bcm_local.billing.tables import TableError
+    from bcm_local.clock import Clock
+    from bcm_local.delivery.sql import QueryError, checked_query, parse
+
+    if table is None and query is None:
+        raise ShardError("give a table or a query")
+    statement = query or f"SELECT * FROM {table}"
+    try:
+        config = known.load(env={**os.environ, **(settings or {})})
+        strict = bool(config.strict_sql)
+        read = parse(statement, strict).table
+        given = dict(properties or {})
+        parsed, _ = checked_query(statement, {read: given}, strict)
+        props = tables.resolve_properties(read, given)
+        scenario = scenario_of(str(config.billing_scenario))
+    except (QueryError, TableError, ScenarioError, ValueError, OSError) as err:
+        raise ShardError(str(getattr(err, "message", err))) from None
+    if table is not None and read != table:
+        raise ShardError(f"table {table} but the query reads {read}")
+    if fmt not in FORMATS:
+        raise ShardError(f"unknown format {fmt!r}: parquet or csv")
+    _check_key(by, groups, read, props, parsed.limit)
+    moment = Clock(config.now).now()
+    backfill = int(config.billing_backfill_months)
+    periods = billing_periods(moment, backfill, account, int(config.billing_seed))
+    if by == "account":
+        _check_accounts(groups, scenario, account)
+    destination = str(out) if str(out).startswith("s3://") else str(Path(out).resolve())
+    delivery = uuid.uuid4().hex
+    return [
+        Shard(
+            key=ShardKey(period.label, by, group, groups),
+            delivery=delivery,
+            period_index=period.index,
+            values=dict(config.values),
+            scenario=scenario,
+            account_id=account,
+            moment=moment,
+            statement=statement,
+            table=read,
+            properties=props,
+            fmt=FORMATS[fmt],
+            name=name,
+            destination=destination,
+            threads=max(1, int(threads)),
+        )
+        for period in periods
+        for group in range(groups)
+    ]
+
+
+def _check_key(by: str, groups: int, table: str, props: dict[str, str], limit: Any) -> None:
+    if by not in KEYS:
+        raise ShardError(f"unknown shard key {by!r}: one of {', '.join(KEYS)}")
+    if not isinstance(groups, int) or groups < 1:
+        raise ShardError(f"the shard count must be a whole number of at least 1, not {groups!r}")
+    if by == "period" and groups != 1:
+        raise ShardError(
+            f"shard key period makes one shard per billing period; {groups} shards a period "
+            "need the key account or resource"
+        )
+    if groups == 1:
+        return
+    if table not in SHARDABLE:
+        raise ShardError(
+            f"{table} is sharded by period only; account and resource groups split "
+            f"{', '.join(SHARDABLE)}"
+        )
+    if limit is not None:
+        raise ShardError("a query with LIMIT is sharded by period only")
+    if by == "resource" and table == tables.CUR2 and props.get("INCLUDE_RESOURCES") != "TRUE":
+        raise ShardError(
+            "shard key resource needs a row per resource: CUR 2.0 with INCLUDE_RESOURCES=FALSE "
+            "sums the resources of a row (use the key account)"
+        )
+
+
+def _check_accounts(groups: int, scenario: Scenario, payer: str) -> None:
+    accounts = 1 + len(scenario.accounts)  # the payer and the scenario's member accounts
+    if groups > accounts:
+        raise ShardError(
+            f"{groups} account groups do not divide the work: the bill has {accounts} "
+            "usage accounts"
+        )

@@ -1,0 +1,146 @@
+"""Running one shard: build its lines of the bill, write its numbered parts into the
+BILLING_PERIOD folder, remove the surplus parts of an earlier run of the same shard, and
+say what was written. Nothing is shared with other shards; the manifest is `finish`'s.
+
+Part names: a shard that is a whole period writes what an unsharded delivery writes,
+`<name>-00001.snappy.parquet`, ...; the g-th of n groups writes
+`<name>-<g:05d>-00001.snappy.parquet`, ... (`.csv.gz` for CSV).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bcm_local.delivery.shards.plan import Shard, ShardError, ShardKey
+
+if TYPE_CHECKING:
+    from bcm_local.delivery.sink import ObjectSink
+    from bcm_local.settings import Config
+
+_SUFFIX = {"PARQUET": "snappy.parquet", "TEXT_OR_CSV": "csv.gz"}
+
+
+@dataclass(frozen=True)
+class ShardResult:
+    """What one shard wrote: its data keys in order, rows, bytes and output columns."""
+
+    key: ShardKey
+    delivery: str
+    keys: list[str]
+    rows: int
+    bytes: int
+    columns: list[tuple[str, str]]  # (name, AWS type), as the manifest lists them
+    seconds: float
+
+
+def data_dir(shard: Shard) -> str:
+    """The BILLING_PERIOD folder of the shard's parts (under the destination's prefix)."""
+    from bcm_local.delivery.layouts.floci import base
+
+    prefix = destination(shard.destination)[1]
+    return f"{base(prefix, shard.name)}/data/BILLING_PERIOD={shard.key.period}"
+
+
+def part_key(shard: Shard, number: int) -> str:
+    group = f"-{shard.key.group + 1:05d}" if shard.key.groups > 1 else ""
+    return f"{data_dir(shard)}/{shard.name}{group}-{number:05d}.{_SUFFIX[shard.fmt]}"
+
+
+def part_pattern(shard: Shard, groups: bool) -> re.Pattern[str]:
+    """The shard's own parts (`groups` False), or every part of its period's folder."""
+    own = f"-{shard.key.group + 1:05d}" if shard.key.groups > 1 else ""
+    group = r"(-\d{5})?" if groups else re.escape(own)
+    name = re.escape(f"{data_dir(shard)}/{shard.name}")
+    return re.compile(name + group + r"-(\d{5})\." + re.escape(_SUFFIX[shard.fmt]))
+
+
+def destination(target: str) -> tuple[str, str]:
+    """(bucket or folder, key prefix) of a shard's destination."""
+    if target.startswith("s3://"):
+        bucket, _, prefix = target.removeprefix("s3://").partition("/")
+        return bucket, prefix.strip("/")
+    return target, ""
+
+
+def open_sink(shard: Shard, config: Config, scratch: Path) -> ObjectSink:
+    from bcm_local.delivery.sink import ExternalSink, FolderSink
+
+    where = destination(shard.destination)[0]
+    if shard.destination.startswith("s3://"):
+        return ExternalSink(config, scratch, where, None)
+    return FolderSink(Path(where), scratch)
+
+
+def run_shard(shard: Shard) -> ShardResult:
+    """Write the shard's parts; raises ShardError when the shard cannot be made."""
+    from bcm_local.billing import bill, tables
+    from bcm_local.billing.model.build import LineShard, ShardKeyError
+    from bcm_local.delivery.layouts.floci import CONTENT_TYPES
+    from bcm_local.delivery.sql import checked_query, duckdb_sql, outputs
+    from bcm_local.delivery.writer import chunk_bytes, write
+    from bcm_local.settings import Config
+
+    started = time.perf_counter()
+    config = Config(shard.values)
+    query, columns = checked_query(
+        shard.statement, {shard.table: shard.properties}, bool(config.strict_sql)
+    )
+    scratch = Path(tempfile.mkdtemp(prefix="bcm-shard-"))
+    con = bill.connect(scratch, threads=shard.threads)
+    try:
+        sink = open_sink(shard, config, scratch)
+        key = shard.key
+        lines = LineShard(shard.period_index, key.by, key.group, key.groups)
+        data = bill.open_dataset(
+            con,
+            config,
+            shard.account_id,
+            shard.moment,
+            bill.granularity_of(shard.table, shard.properties),
+            scenario=shard.scenario,
+            shard=lines,
+        )
+        period = next((p for p in data.periods if p.index == shard.period_index), None)
+        if period is None or period.label != key.period:
+            raise ShardError(f"shard {key}: the bill has no billing period {key.period}")
+        data.focus(period)
+        source = tables.table_sql(data, shard.table, shard.properties)
+        sql = duckdb_sql(query, columns, source, data)
+        outs = outputs(query, columns)
+        rows: list[int] = []
+        files = write(con, sql, outs, shard.fmt, scratch / "parts", chunk_bytes(config), rows=rows)
+        keys = [part_key(shard, n + 1) for n in range(len(files))]
+        size = sum(f.stat().st_size for f in files)
+        for part, path in zip(keys, files, strict=True):
+            sink.put_file(part, path, CONTENT_TYPES[shard.fmt])
+        _remove_surplus(sink, shard, len(keys))
+    except ShardKeyError as err:
+        raise ShardError(f"shard {shard.key}: {err}") from None
+    finally:
+        con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return ShardResult(
+        key=shard.key,
+        delivery=shard.delivery,
+        keys=keys,
+        rows=sum(rows),
+        bytes=size,
+        columns=[(o.name, o.type) for o in outs],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _remove_surplus(sink: Any, shard: Shard, written: int) -> None:
+    """Parts of an earlier, larger run of this very shard (a re-run replaces only its
+    own files)."""
+    mine = part_pattern(shard, groups=False)
+    for old in sink.list_keys(data_dir(shard) + "/"):
+        found = mine.fullmatch(old)
+        if found and int(found.group(1)) > written:
+            sink.delete(old)
