@@ -37,6 +37,7 @@ class ShardResult:
     bytes: int
     columns: list[tuple[str, str]]  # (name, AWS type), as the manifest lists them
     seconds: float
+    peak_rss_mib: float = 0.0  # the peak memory of the process that ran it, so far
 
 
 def data_dir(shard: Shard) -> str:
@@ -133,7 +134,16 @@ def run_shard(shard: Shard) -> ShardResult:
         bytes=size,
         columns=[(o.name, o.type) for o in outs],
         seconds=time.perf_counter() - started,
+        peak_rss_mib=_peak_rss_mib(),
     )
+
+
+def _peak_rss_mib() -> float:
+    try:
+        import resource
+    except ImportError:  # not Unix
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _remove_surplus(sink: Any, shard: Shard, written: int) -> None:
