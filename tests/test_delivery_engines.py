@@ -65,7 +65,7 @@ def run_recipe(server: ServerProcess, engine: str, prefix: str) -> dict[str, Any
 
 
 def check(server: ServerProcess, scope: dict[str, Any], whole: Path, folder: Path) -> None:
-    prefix = scope["tasks"][0].destination.removeprefix("s3://cur-bucket/")
+    prefix = scope["tasks"][0].prefix
     got = delivered(server, prefix, folder)
     assert len(scope["results"]) == len(scope["tasks"]) == 16
     assert_same_rows(whole, got, "identity_line_item_id")

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,23 @@ def materialise(rows: Any, statement: str, threads: int) -> Any:
     return small
 
 
+@dataclass(frozen=True)
+class BillInputs:
+    """What an account's bill reads from a server's state, taken at one moment: its
+    buckets in the emulator's S3 (their usage is billed) and its cost categories and cost
+    allocation tags. A bill built from them where that state is not (a shard's process)
+    is the bill the server would build."""
+
+    buckets: tuple[Any, ...]
+    definitions: definitions.Definitions
+
+
+def inputs_of(runtime: Any, account_id: str) -> BillInputs:
+    from bcm_local.billing.usage.emulator_s3 import bucket_stats
+
+    return BillInputs(bucket_stats(runtime, account_id), definitions.of(runtime.store, account_id))
+
+
 def open_dataset(
     con: Any,
     config: Any,
@@ -71,9 +89,11 @@ def open_dataset(
     backfill_months: int | None = None,
     scenario: Scenario | None = None,
     shard: model.LineShard | None = None,
+    inputs: BillInputs | None = None,
 ) -> model.Dataset:
     """The account's bill as of `now` in `con`; `shard`: only that part of its lines
-    (sharded emission, delivery/shards/)."""
+    (sharded emission, delivery/shards/); `inputs`: the server state it reads, taken
+    earlier (without a runtime)."""
     data = model.build(
         con,
         account_id=account_id,
@@ -88,8 +108,12 @@ def open_dataset(
         scale=max(1, int(config.billing_scale)),
         runtime=runtime,
         shard=shard,
+        buckets=inputs.buckets if inputs is not None else None,
     )
     data.tag_keys = categories.tag_keys(data)
-    if runtime is not None:  # the account's cost categories and cost allocation tags
+    # the account's cost categories and cost allocation tags
+    if inputs is not None:
+        categories.apply(data, inputs.definitions)
+    elif runtime is not None:
         categories.apply(data, definitions.of(runtime.store, account_id))
     return data

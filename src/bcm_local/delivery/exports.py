@@ -133,6 +133,10 @@ def _deliver(
         sql = duckdb_sql(query, columns, source, run.data)
         return Selection(sql, outputs(query, columns), fmt)
 
+    if runtime.config.export_layout == "aws" and int(runtime.config.export_workers) > 1:
+        return _deliver_sharded(
+            runtime, sink, account_id, export, execution_id, moment, query, props, work, view
+        )
     layout: AwsLayout | FlociLayout
     if runtime.config.export_layout == "aws":
         chunk = chunk_bytes(runtime.config)
@@ -141,3 +145,65 @@ def _deliver(
     else:
         layout = FlociLayout(prefix, export["Name"], execution_id, select, overwrite)
     return deliver(runtime, runtime.config, sink, request, layout, work)
+
+
+def _deliver_sharded(
+    runtime: Runtime,
+    sink: ObjectSink,
+    account_id: str,
+    export: dict[str, Any],
+    execution_id: str,
+    moment: datetime,
+    query: Query,
+    props: dict[str, str],
+    work: Path,
+    view: dict[str, Any] | None,
+) -> list[str]:
+    """The `aws` layout's delivery as shards on BCM_LOCAL_EXPORT_WORKERS processes
+    (delivery/shards/): the server's threads and event loop stay free while they write.
+    The shards read the bill's server state as it is now (bill.inputs_of); they write
+    straight to an external endpoint, or into scratch files moved into the built-in S3."""
+    from bcm_local.billing import bill
+    from bcm_local.billing.scenario.files import scenario_of
+    from bcm_local.delivery.layouts.aws import run_folder
+    from bcm_local.delivery.layouts.floci import CONTENT_TYPES
+    from bcm_local.delivery.shards import Shard, ShardKey, finish, split
+    from bcm_local.delivery.shards.local import run_shards
+    from bcm_local.delivery.shards.plan import key_for
+
+    config = runtime.config
+    dest = export["DestinationConfigurations"]["S3Destination"]
+    out = dest["S3OutputConfigurations"]
+    external = bool(config.delivery_s3_endpoint)
+    scenario = scenario_of(str(config.billing_scenario))
+    by, groups = key_for(query.table, props, query.limit, int(config.export_shards))
+    if by == "account":  # never more groups than the bill has accounts
+        groups = min(groups, 1 + len(scenario.accounts))
+    base = Shard(
+        key=ShardKey(""),
+        delivery=execution_id,
+        period_index=0,
+        values=dict(config.values),
+        scenario=scenario,
+        account_id=account_id,
+        moment=moment,
+        statement=export["DataQuery"]["QueryStatement"],
+        table=query.table,
+        properties=props,
+        fmt=out["Format"],
+        name=export["Name"],
+        target=f"s3://{dest['S3Bucket']}" if external else str(work / "shards"),
+        prefix=dest.get("S3Prefix") or "",
+        bucket=dest["S3Bucket"],
+        folder="" if out["Overwrite"] == "OVERWRITE_REPORT" else run_folder(moment, execution_id),
+        arn=export.get("ExportArn"),
+        inputs=bill.inputs_of(runtime, account_id),
+        view=view,
+    )
+    tasks = split(base, by, groups)
+    results = run_shards(tasks, int(config.export_workers))
+    if not external:
+        for result in results:
+            for key in result.keys:
+                sink.put_file(key, Path(base.target) / key, CONTENT_TYPES[base.fmt])
+    return finish(tasks, results, sink=sink)

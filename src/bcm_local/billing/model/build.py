@@ -158,11 +158,14 @@ def build(
     scale: int = 1,
     runtime: Any = None,
     shard: LineShard | None = None,
+    buckets: tuple[Any, ...] | None = None,
 ) -> Dataset:
+    """`buckets`: the emulator's S3 buckets of the account as a server saw them, for a
+    build without its runtime (a shard's process)."""
     import pyarrow as pa
 
     args = (account_id, now, scenario, seed, enumerators, granularity, backfill_months, scale)
-    periods, raw, factor_parts = _enumerated(*args, runtime)
+    periods, raw, factor_parts = _enumerated(*args, runtime, buckets)
     columns = {**raw, "raw_no": list(range(len(raw["line_key"])))}
     data = Dataset(con, periods, granularity, account_id, scenario.edp_percent > 0, now)
     where = shard.condition(columns, scale) if shard is not None else ""
@@ -190,6 +193,7 @@ def _enumerated(
     backfill_months: int,
     scale: int,
     runtime: Any,
+    buckets: tuple[Any, ...] | None,
 ) -> tuple[list[Period], dict[str, list[Any]], list[dict[str, Any]]]:
     """The bill's periods, its lines as Python columns and the patterns' factors: the
     part of the build done in Python (its size does not grow with the scale). Without a
@@ -212,7 +216,9 @@ def _enumerated(
     columns: dict[str, list[Any]] = {}
     factor_parts: list[dict[str, Any]] = []
     for period in periods:
-        ctx = UsageContext(account_id, period.start, period.end, now, scenario, seed, runtime)
+        ctx = UsageContext(
+            account_id, period.start, period.end, now, scenario, seed, runtime, buckets
+        )
         payer = account_directory(ctx)["payer"]
         spikes = _spikes(scenario, period, current, account_directory(ctx))
         # an open month with no ended hour yet has no usage, hence no charges either

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bcm_local.billing import catalog
 from bcm_local.billing.scenario import ids
@@ -14,6 +15,15 @@ def _hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
+def bucket_stats(runtime: Any, account_id: str) -> tuple[Any, ...]:
+    """The account's buckets in the emulator's S3 (none without a runtime, or with S3 off)."""
+    if runtime is None or not getattr(runtime.config, "s3_enabled", True):
+        return ()
+    from bcm_local.objects.backend import s3_backend
+
+    return tuple(s3_backend(runtime).bucket_stats(account_id))
+
+
 class S3BucketsEnumerator:
     """Storage (TimedStorage-ByteHrs) and requests (Tier1: PUT/LIST, Tier2: GET) of every
     bucket the account owns, from the bucket's creation on; requests are spread evenly
@@ -22,13 +32,12 @@ class S3BucketsEnumerator:
     name = "s3-buckets"
 
     def enumerate(self, ctx: UsageContext) -> Iterator[UsageLine]:
-        if ctx.runtime is None or not getattr(ctx.runtime.config, "s3_enabled", True):
-            return
-        from bcm_local.objects.backend import s3_backend
-
+        found = (
+            ctx.buckets if ctx.buckets is not None else bucket_stats(ctx.runtime, ctx.account_id)
+        )
         name = account_directory(ctx)["payer"][1]
         period_hours = (ctx.period_end - ctx.period_start) / timedelta(hours=1)
-        for stats in s3_backend(ctx.runtime).bucket_stats(ctx.account_id):
+        for stats in found:
             created = datetime.fromtimestamp(float(stats.created), UTC)
             if created >= ctx.period_end or created > ctx.now:
                 continue
@@ -95,5 +104,5 @@ class S3BucketsEnumerator:
                     + f" per {unit} ({usage}) of bucket {stats.name}",
                     family,
                     sku=ids.sku(stats.region, "AmazonS3", usage, operation),
-                    **common,  # type: ignore[arg-type]
+                    **common,
                 )

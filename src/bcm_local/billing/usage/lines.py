@@ -36,6 +36,8 @@ class UsageContext:
     scenario: Scenario
     seed: int
     runtime: Runtime | None = None
+    # the account's buckets as a server saw them (bill.BillInputs), where no runtime is
+    buckets: tuple[Any, ...] | None = None
 
 
 @dataclass

@@ -18,7 +18,7 @@ large export, or an engine the user already has (docs/sharded-emission.md: Dask,
 """
 
 from bcm_local.delivery.shards.finish import finish
-from bcm_local.delivery.shards.plan import KEYS, Shard, ShardError, ShardKey, shards
+from bcm_local.delivery.shards.plan import KEYS, Shard, ShardError, ShardKey, shards, split
 from bcm_local.delivery.shards.task import ShardResult, run_shard
 
 __all__ = [
@@ -30,4 +30,5 @@ __all__ = [
     "finish",
     "run_shard",
     "shards",
+    "split",
 ]

@@ -10,24 +10,31 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bcm_local.delivery.shards.plan import Shard, ShardError
 from bcm_local.delivery.shards.task import (
     ShardResult,
     data_dir,
-    destination,
     open_sink,
     part_pattern,
+    partition,
 )
 
+if TYPE_CHECKING:
+    from bcm_local.delivery.sink import ObjectSink
 
-def finish(shards: Sequence[Shard], results: Iterable[ShardResult | None]) -> list[str]:
+
+def finish(
+    shards: Sequence[Shard], results: Iterable[Any], sink: ObjectSink | None = None
+) -> list[str]:
     """Write the manifests of the delivery `shards` planned, from `results` (one per
     shard, any order; None or an exception for a shard that failed). Returns every key
-    of the delivery, period by period: data parts, then the manifest. Raises ShardError
-    and writes nothing when a shard has no result."""
+    of the delivery, period by period: data parts, then the manifest(s). Raises
+    ShardError and writes nothing when a shard has no result. `sink`: where the parts
+    are (default: the shards' target)."""
     from bcm_local.billing.scenario.periods import billing_periods
-    from bcm_local.delivery.layouts.aws import Partition, manifest
+    from bcm_local.delivery.layouts.aws import manifest
     from bcm_local.delivery.sql import Output
     from bcm_local.settings import Config
 
@@ -56,12 +63,12 @@ def finish(shards: Sequence[Shard], results: Iterable[ShardResult | None]) -> li
             int(config.billing_seed),
         )
     }
-    bucket, prefix = destination(first.destination)
+    bucket = first.bucket or first.target
     export = {"ExportArn": first.arn, "Name": first.name}
     scratch = Path(tempfile.mkdtemp(prefix="bcm-finish-"))
     written: list[str] = []
     try:
-        sink = open_sink(first, config, scratch)
+        sink = sink or open_sink(first, config, scratch)
         for index in dict.fromkeys(s.period_index for s in shards):
             group = sorted(
                 (s for s in shards if s.period_index == index), key=lambda s: s.key.group
@@ -72,14 +79,16 @@ def finish(shards: Sequence[Shard], results: Iterable[ShardResult | None]) -> li
             keys = [k for r in found for k in r.keys]
             listed = set(keys)
             every = part_pattern(group[0], groups=True)
-            for old in sink.list_keys(data_dir(group[0]) + "/"):
+            for old in sink.list_keys(data_dir(group[0]) + "/") if not first.folder else []:
                 if every.fullmatch(old) and old not in listed:
                     sink.delete(old)
-            part = Partition(prefix, first.name, periods[index], "")
+            part = partition(first, periods[index])
             outs = [Output(n, t) for n, t in found[0].columns]
             body = manifest(export, first.delivery, bucket, part, keys, outs, first.fmt)
-            sink.put_bytes(part.manifest_key, body, "application/json")
-            written += [*keys, part.manifest_key]
+            manifests = [part.manifest_key] + ([part.latest_manifest_key] if part.folder else [])
+            for key in manifests:
+                sink.put_bytes(key, body, "application/json")
+            written += [*keys, *manifests]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return written

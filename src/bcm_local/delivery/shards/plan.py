@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from bcm_local.billing import tables
 
 if TYPE_CHECKING:
+    from bcm_local.billing.bill import BillInputs
     from bcm_local.billing.scenario.definition import Scenario
 
 KEYS = ("period", "account", "resource")
@@ -71,9 +72,15 @@ class Shard:
     properties: dict[str, str]  # the table's properties, resolved
     fmt: str  # PARQUET or TEXT_OR_CSV
     name: str  # the export's name (file names, manifest)
-    destination: str  # a local folder, or s3://bucket[/prefix] (BCM_LOCAL_DELIVERY_S3_*)
+    target: str  # a local folder, or s3://bucket (through BCM_LOCAL_DELIVERY_S3_*)
+    prefix: str = ""  # the keys' prefix in the target
+    bucket: str = ""  # what the manifest's URIs name (default: the target)
+    folder: str = ""  # CREATE_NEW_REPORT's `<moment>-<executionId>` folder ("" overwrites)
     threads: int = 1  # DuckDB threads of the shard's process (does not change the files)
     arn: str | None = None  # the export's ARN, for the manifest (None: a local emission)
+    # what a server's bill reads from its state, taken when the plan was made
+    inputs: BillInputs | None = None
+    view: dict[str, Any] | None = None  # a billing view's slice (None: the whole bill)
 
 
 def shards(
@@ -97,7 +104,6 @@ def shards(
     from bcm_local import settings as known
     from bcm_local.billing.scenario.definition import ScenarioError
     from bcm_local.billing.scenario.files import scenario_of
-    from bcm_local.billing.scenario.periods import billing_periods
     from bcm_local.billing.tables import TableError
     from bcm_local.clock import Clock
     from bcm_local.delivery.sql import QueryError, checked_query, parse
@@ -120,33 +126,58 @@ def shards(
     if fmt not in FORMATS:
         raise ShardError(f"unknown format {fmt!r}: parquet or csv")
     _check_key(by, groups, read, props, parsed.limit)
-    moment = Clock(config.now).now()
-    backfill = int(config.billing_backfill_months)
-    periods = billing_periods(moment, backfill, account, int(config.billing_seed))
     if by == "account":
         _check_accounts(groups, scenario, account)
-    destination = str(out) if str(out).startswith("s3://") else str(Path(out).resolve())
-    delivery = uuid.uuid4().hex
+    where = str(out)
+    if where.startswith("s3://"):
+        bucket, _, prefix = where.removeprefix("s3://").partition("/")
+        target, prefix = f"s3://{bucket}", prefix.strip("/")
+    else:
+        target = bucket = str(Path(where).resolve())
+        prefix = ""
+    base = Shard(
+        key=ShardKey(""),
+        delivery=uuid.uuid4().hex,
+        period_index=0,
+        values=dict(config.values),
+        scenario=scenario,
+        account_id=account,
+        moment=Clock(config.now).now(),
+        statement=statement,
+        table=read,
+        properties=props,
+        fmt=FORMATS[fmt],
+        name=name,
+        target=target,
+        prefix=prefix,
+        bucket=bucket,
+        threads=max(1, int(threads)),
+    )
+    return split(base, by, groups)
+
+
+def split(base: Shard, by: str, groups: int) -> list[Shard]:
+    """`base`'s delivery as shards: each billing period of its bill, in `groups` groups."""
+    from bcm_local.billing.scenario.periods import billing_periods
+
+    values = base.values
+    backfill, seed = int(values["billing_backfill_months"]), int(values["billing_seed"])
+    periods = billing_periods(base.moment, backfill, base.account_id, seed)
     return [
-        Shard(
-            key=ShardKey(period.label, by, group, groups),
-            delivery=delivery,
-            period_index=period.index,
-            values=dict(config.values),
-            scenario=scenario,
-            account_id=account,
-            moment=moment,
-            statement=statement,
-            table=read,
-            properties=props,
-            fmt=FORMATS[fmt],
-            name=name,
-            destination=destination,
-            threads=max(1, int(threads)),
-        )
+        replace(base, key=ShardKey(period.label, by, group, groups), period_index=period.index)
         for period in periods
         for group in range(groups)
     ]
+
+
+def key_for(table: str, props: dict[str, str], limit: Any, groups: int) -> tuple[str, int]:
+    """The shard key and count a server uses for `groups` shards a period of this export:
+    resource groups where the table has a row per resource, account groups where it sums
+    them, one shard a period where neither can be split (or `groups` is 1)."""
+    if groups <= 1 or table not in SHARDABLE or limit is not None:
+        return "period", 1
+    rows_per_resource = table != tables.CUR2 or props.get("INCLUDE_RESOURCES") == "TRUE"
+    return ("resource" if rows_per_resource else "account"), groups
 
 
 def _check_key(by: str, groups: int, table: str, props: dict[str, str], limit: Any) -> None:

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from bcm_local.delivery.shards.plan import Shard, ShardError, ShardKey
 
 if TYPE_CHECKING:
+    from bcm_local.billing.scenario.periods import Period
+    from bcm_local.delivery.layouts.aws import Partition
     from bcm_local.delivery.sink import ObjectSink
     from bcm_local.settings import Config
 
@@ -40,12 +42,19 @@ class ShardResult:
     peak_rss_mib: float = 0.0  # the peak memory of the process that ran it, so far
 
 
+def partition(shard: Shard, period: Period) -> Partition:
+    """The keys of the shard's billing period in the `aws` layout."""
+    from bcm_local.delivery.layouts.aws import Partition
+
+    return Partition(shard.prefix, shard.name, period, shard.folder)
+
+
 def data_dir(shard: Shard) -> str:
-    """The BILLING_PERIOD folder of the shard's parts (under the destination's prefix)."""
+    """The BILLING_PERIOD folder of the shard's parts."""
     from bcm_local.delivery.layouts.floci import base
 
-    prefix = destination(shard.destination)[1]
-    return f"{base(prefix, shard.name)}/data/BILLING_PERIOD={shard.key.period}"
+    parts = (base(shard.prefix, shard.name), "data", f"BILLING_PERIOD={shard.key.period}")
+    return "/".join((*parts, shard.folder) if shard.folder else parts)
 
 
 def part_key(shard: Shard, number: int) -> str:
@@ -61,21 +70,13 @@ def part_pattern(shard: Shard, groups: bool) -> re.Pattern[str]:
     return re.compile(name + group + r"-(\d{5})\." + re.escape(_SUFFIX[shard.fmt]))
 
 
-def destination(target: str) -> tuple[str, str]:
-    """(bucket or folder, key prefix) of a shard's destination."""
-    if target.startswith("s3://"):
-        bucket, _, prefix = target.removeprefix("s3://").partition("/")
-        return bucket, prefix.strip("/")
-    return target, ""
-
-
 def open_sink(shard: Shard, config: Config, scratch: Path) -> ObjectSink:
+    """Where the shard's files go: its folder, or its S3 bucket (BCM_LOCAL_DELIVERY_S3_*)."""
     from bcm_local.delivery.sink import ExternalSink, FolderSink
 
-    where = destination(shard.destination)[0]
-    if shard.destination.startswith("s3://"):
-        return ExternalSink(config, scratch, where, None)
-    return FolderSink(Path(where), scratch)
+    if shard.target.startswith("s3://"):
+        return ExternalSink(config, scratch, shard.target.removeprefix("s3://"), None)
+    return FolderSink(Path(shard.target), scratch)
 
 
 def run_shard(shard: Shard) -> ShardResult:
@@ -106,7 +107,12 @@ def run_shard(shard: Shard) -> ShardResult:
             bill.granularity_of(shard.table, shard.properties),
             scenario=shard.scenario,
             shard=lines,
+            inputs=shard.inputs,
         )
+        if shard.view is not None:
+            from bcm_local.billing.model.slice import lines_condition
+
+            data.restrict(lines_condition(data, shard.view))
         period = next((p for p in data.periods if p.index == shard.period_index), None)
         if period is None or period.label != key.period:
             raise ShardError(f"shard {key}: the bill has no billing period {key.period}")
