@@ -234,9 +234,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "BCM_LOCAL_EXPORT_WORKERS",
         "1",
-        "`aws` layout: processes that write a Data Exports delivery. 1 writes it in the "
-        "server's process; above 1 each billing period (and each of BCM_LOCAL_EXPORT_SHARDS "
-        "groups) is a shard written by a pool of that many processes "
+        "Processes that write a Data Exports (`aws` layout) or legacy CUR delivery. 1 writes "
+        "it in the server's process; above 1 each billing period (and each of "
+        "BCM_LOCAL_EXPORT_SHARDS groups) is a shard written by a pool of that many processes "
         "(docs/sharded-emission.md). The files' rows do not change.",
         kind=int,
     ),
@@ -244,7 +244,7 @@ SETTINGS: tuple[Setting, ...] = (
         "BCM_LOCAL_EXPORT_SHARDS",
         "1",
         "With BCM_LOCAL_EXPORT_WORKERS above 1: shards per billing period, by resource where "
-        "the table has a row per resource, else by account (FOCUS, CUR 2.0).",
+        "the table has a row per resource, else by account (CUR 2.0, FOCUS, legacy CUR).",
         kind=int,
     ),
     Setting(

@@ -11,6 +11,7 @@ from typing import Any
 
 from bcm_local.billing import categories, definitions, tables
 from bcm_local.billing.model import build as model
+from bcm_local.billing.model.shard import LineShard
 from bcm_local.billing.scenario.definition import Scenario
 from bcm_local.billing.scenario.files import scenario_of
 from bcm_local.billing.usage.lines import ResourceUsageEnumerator, entry_point_enumerators
@@ -88,7 +89,7 @@ def open_dataset(
     runtime: Any = None,
     backfill_months: int | None = None,
     scenario: Scenario | None = None,
-    shard: model.LineShard | None = None,
+    shard: LineShard | None = None,
     inputs: BillInputs | None = None,
 ) -> model.Dataset:
     """The account's bill as of `now` in `con`; `shard`: only that part of its lines

@@ -20,6 +20,7 @@ from typing import Any
 from bcm_local.billing.charges import Placed, finalize
 from bcm_local.billing.model import columns as lines
 from bcm_local.billing.model import slots
+from bcm_local.billing.model.shard import LineShard
 from bcm_local.billing.scenario import shapes as patterns
 from bcm_local.billing.scenario.definition import Scenario
 from bcm_local.billing.scenario.periods import Period, billing_periods
@@ -88,49 +89,6 @@ class Dataset:
         table and period from now on."""
         self.only = condition
         line_views(self.con, None, condition)
-
-
-@dataclass(frozen=True)
-class LineShard:
-    """A part of one billing period's lines, for sharded emission (delivery/shards/):
-    `by` "period" keeps all of them; "account" the lines of every `groups`-th of the
-    period's usage accounts (sorted by id), from the `group`-th; "resource" every
-    `groups`-th line by line number, from the `group`-th (a line is one resource's usage
-    series: its rows, and its replicas' rows, stay in one shard). The build makes only
-    these lines; the ENUM types and map keys still come from the whole bill."""
-
-    period: int
-    by: str = "period"
-    group: int = 0
-    groups: int = 1
-
-    def condition(self, columns: dict[str, list[Any]], scale: int) -> str:
-        """The shard's lines as SQL over `raw_lines` and the replica number `r.range`.
-        A whole period keeps every line (it is focused later, as an unsharded delivery
-        focuses it: the same plan, hence the same bytes); a group keeps its period's."""
-        if self.groups == 1:
-            return ""
-        where = f"period = {int(self.period)}"
-        if self.by == "account":
-            accounts = self.accounts(columns)
-            if len(accounts) < self.groups:
-                raise ShardKeyError(
-                    f"{self.groups} account groups, but the billing period has "
-                    f"{len(accounts)} usage accounts"
-                )
-            mine = ", ".join(f"'{a}'" for a in accounts[self.group :: self.groups])
-            where += f" AND account_id IN ({mine})"
-        elif self.by == "resource":
-            where += f" AND (raw_no * {int(scale)} + r.range) % {self.groups} = {self.group}"
-        return where
-
-    def accounts(self, columns: dict[str, list[Any]]) -> list[str]:
-        pairs = zip(columns["account_id"], columns["period"], strict=True)
-        return sorted({str(a) for a, p in pairs if p == self.period})
-
-
-class ShardKeyError(ValueError):
-    """A shard that does not fit the bill (more account groups than accounts)."""
 
 
 def line_views(con: Any, period: Period | None, only: str = "") -> None:

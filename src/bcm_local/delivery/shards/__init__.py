@@ -18,8 +18,16 @@ large export, or an engine the user already has (docs/sharded-emission.md: Dask,
 """
 
 from bcm_local.delivery.shards.finish import finish
-from bcm_local.delivery.shards.plan import KEYS, Shard, ShardError, ShardKey, shards, split
-from bcm_local.delivery.shards.task import ShardResult, run_shard
+from bcm_local.delivery.shards.plan import (
+    KEYS,
+    Shard,
+    ShardError,
+    ShardKey,
+    ShardResult,
+    shards,
+    split,
+)
+from bcm_local.delivery.shards.task import run_shard
 
 __all__ = [
     "KEYS",

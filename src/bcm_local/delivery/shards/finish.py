@@ -12,9 +12,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bcm_local.delivery.shards.plan import Shard, ShardError
+from bcm_local.delivery.shards.plan import Shard, ShardError, ShardResult, periods_of
 from bcm_local.delivery.shards.task import (
-    ShardResult,
     data_dir,
     open_sink,
     part_pattern,
@@ -25,19 +24,9 @@ if TYPE_CHECKING:
     from bcm_local.delivery.sink import ObjectSink
 
 
-def finish(
-    shards: Sequence[Shard], results: Iterable[Any], sink: ObjectSink | None = None
-) -> list[str]:
-    """Write the manifests of the delivery `shards` planned, from `results` (one per
-    shard, any order; None or an exception for a shard that failed). Returns every key
-    of the delivery, period by period: data parts, then the manifest(s). Raises
-    ShardError and writes nothing when a shard has no result. `sink`: where the parts
-    are (default: the shards' target)."""
-    from bcm_local.billing.scenario.periods import billing_periods
-    from bcm_local.delivery.layouts.aws import manifest
-    from bcm_local.delivery.sql import Output
-    from bcm_local.settings import Config
-
+def complete(shards: Sequence[Shard], results: Iterable[Any]) -> dict[str, ShardResult]:
+    """Each shard's result, by key; ShardError when any shard of the plan has none (or a
+    result is of another delivery)."""
     if not shards:
         raise ShardError("no shards to finish")
     first = shards[0]
@@ -53,16 +42,25 @@ def finish(
             f"{len(missing or foreign)} of {len(shards)} shards {what} ({named}): "
             "the delivery is incomplete and no manifest was written"
         )
+    return done
+
+
+def finish(
+    shards: Sequence[Shard], results: Iterable[Any], sink: ObjectSink | None = None
+) -> list[str]:
+    """Write the manifests of the delivery `shards` planned, from `results` (one per
+    shard, any order; None or an exception for a shard that failed). Returns every key
+    of the delivery, period by period: data parts, then the manifest(s). Raises
+    ShardError and writes nothing when a shard has no result. `sink`: where the parts
+    are (default: the shards' target)."""
+    from bcm_local.delivery.layouts.aws import manifest
+    from bcm_local.delivery.sql import Output
+    from bcm_local.settings import Config
+
+    done = complete(shards, results)
+    first = shards[0]
     config = Config(first.values)
-    periods = {
-        p.index: p
-        for p in billing_periods(
-            first.moment,
-            int(config.billing_backfill_months),
-            first.account_id,
-            int(config.billing_seed),
-        )
-    }
+    periods = {p.index: p for p in periods_of(first)}
     bucket = first.bucket or first.target
     export = {"ExportArn": first.arn, "Name": first.name}
     scratch = Path(tempfile.mkdtemp(prefix="bcm-finish-"))

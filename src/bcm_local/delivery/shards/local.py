@@ -16,8 +16,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
 from bcm_local.delivery.shards.finish import finish
-from bcm_local.delivery.shards.plan import Shard, ShardError
-from bcm_local.delivery.shards.task import ShardResult, run_shard
+from bcm_local.delivery.shards.plan import Shard, ShardError, ShardResult
+from bcm_local.delivery.shards.task import run_shard
 
 Report = Callable[[ShardResult], None]
 # what every worker imports anyway: imported once, in the fork server

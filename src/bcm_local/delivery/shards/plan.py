@@ -27,6 +27,7 @@ from bcm_local.billing import tables
 if TYPE_CHECKING:
     from bcm_local.billing.bill import BillInputs
     from bcm_local.billing.scenario.definition import Scenario
+    from bcm_local.billing.scenario.periods import Period
 
 KEYS = ("period", "account", "resource")
 FORMATS = {"parquet": "PARQUET", "csv": "TEXT_OR_CSV", "PARQUET": "PARQUET"}
@@ -81,6 +82,28 @@ class Shard:
     # what a server's bill reads from its state, taken when the plan was made
     inputs: BillInputs | None = None
     view: dict[str, Any] | None = None  # a billing view's slice (None: the whole bill)
+    backfill_months: int | None = None  # closed months before the open one (None: settings)
+    # legacy CUR (delivery/shards/legacy.py): the report's definition, id, and the
+    # period's assembly id
+    report: dict[str, Any] | None = None
+    report_id: str = ""
+    assembly: str = ""
+
+
+@dataclass(frozen=True)
+class ShardResult:
+    """What one shard wrote: its data keys in order, rows, bytes and output columns."""
+
+    key: ShardKey
+    delivery: str
+    keys: list[str]
+    rows: int
+    bytes: int
+    columns: list[tuple[str, str]]  # (name, AWS type), as the manifest lists them
+    seconds: float
+    peak_rss_mib: float = 0.0  # the peak memory of the process that ran it, so far
+    # legacy CUR: the period's columns as the shard chose them (the manifest's, artifacts')
+    legacy_columns: list[Any] | None = None
 
 
 def shards(
@@ -156,13 +179,20 @@ def shards(
     return split(base, by, groups)
 
 
-def split(base: Shard, by: str, groups: int) -> list[Shard]:
-    """`base`'s delivery as shards: each billing period of its bill, in `groups` groups."""
+def periods_of(shard: Shard) -> list[Period]:
+    """The billing periods of the shard's bill."""
     from bcm_local.billing.scenario.periods import billing_periods
 
-    values = base.values
-    backfill, seed = int(values["billing_backfill_months"]), int(values["billing_seed"])
-    periods = billing_periods(base.moment, backfill, base.account_id, seed)
+    backfill = shard.backfill_months
+    if backfill is None:
+        backfill = int(shard.values["billing_backfill_months"])
+    seed = int(shard.values["billing_seed"])
+    return billing_periods(shard.moment, backfill, shard.account_id, seed)
+
+
+def split(base: Shard, by: str, groups: int) -> list[Shard]:
+    """`base`'s delivery as shards: each billing period of its bill, in `groups` groups."""
+    periods = periods_of(base)
     return [
         replace(base, key=ShardKey(period.label, by, group, groups), period_index=period.index)
         for period in periods

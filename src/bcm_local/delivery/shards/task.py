@@ -13,11 +13,10 @@ import re
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bcm_local.delivery.shards.plan import Shard, ShardError, ShardKey
+from bcm_local.delivery.shards.plan import Shard, ShardError, ShardResult
 
 if TYPE_CHECKING:
     from bcm_local.billing.scenario.periods import Period
@@ -26,20 +25,6 @@ if TYPE_CHECKING:
     from bcm_local.settings import Config
 
 _SUFFIX = {"PARQUET": "snappy.parquet", "TEXT_OR_CSV": "csv.gz"}
-
-
-@dataclass(frozen=True)
-class ShardResult:
-    """What one shard wrote: its data keys in order, rows, bytes and output columns."""
-
-    key: ShardKey
-    delivery: str
-    keys: list[str]
-    rows: int
-    bytes: int
-    columns: list[tuple[str, str]]  # (name, AWS type), as the manifest lists them
-    seconds: float
-    peak_rss_mib: float = 0.0  # the peak memory of the process that ran it, so far
 
 
 def partition(shard: Shard, period: Period) -> Partition:
@@ -81,67 +66,86 @@ def open_sink(shard: Shard, config: Config, scratch: Path) -> ObjectSink:
 
 def run_shard(shard: Shard) -> ShardResult:
     """Write the shard's parts; raises ShardError when the shard cannot be made."""
-    from bcm_local.billing import bill, tables
-    from bcm_local.billing.model.build import LineShard, ShardKeyError
-    from bcm_local.delivery.layouts.floci import CONTENT_TYPES
-    from bcm_local.delivery.sql import checked_query, duckdb_sql, outputs
-    from bcm_local.delivery.writer import chunk_bytes, write
+    from bcm_local.billing import bill
+    from bcm_local.billing.model.shard import ShardKeyError
     from bcm_local.settings import Config
 
     started = time.perf_counter()
     config = Config(shard.values)
-    query, columns = checked_query(
-        shard.statement, {shard.table: shard.properties}, bool(config.strict_sql)
-    )
     scratch = Path(tempfile.mkdtemp(prefix="bcm-shard-"))
     con = bill.connect(scratch, threads=shard.threads)
     try:
         sink = open_sink(shard, config, scratch)
-        key = shard.key
-        lines = LineShard(shard.period_index, key.by, key.group, key.groups)
-        data = bill.open_dataset(
-            con,
-            config,
-            shard.account_id,
-            shard.moment,
-            bill.granularity_of(shard.table, shard.properties),
-            scenario=shard.scenario,
-            shard=lines,
-            inputs=shard.inputs,
-        )
-        if shard.view is not None:
-            from bcm_local.billing.model.slice import lines_condition
+        if shard.report is not None:
+            from bcm_local.delivery.shards import legacy
 
-            data.restrict(lines_condition(data, shard.view))
-        period = next((p for p in data.periods if p.index == shard.period_index), None)
-        if period is None or period.label != key.period:
-            raise ShardError(f"shard {key}: the bill has no billing period {key.period}")
-        data.focus(period)
-        source = tables.table_sql(data, shard.table, shard.properties)
-        sql = duckdb_sql(query, columns, source, data)
-        outs = outputs(query, columns)
-        rows: list[int] = []
-        files = write(con, sql, outs, shard.fmt, scratch / "parts", chunk_bytes(config), rows=rows)
-        keys = [part_key(shard, n + 1) for n in range(len(files))]
-        size = sum(f.stat().st_size for f in files)
-        for part, path in zip(keys, files, strict=True):
-            sink.put_file(part, path, CONTENT_TYPES[shard.fmt])
-        _remove_surplus(sink, shard, len(keys))
+            written = legacy.write(shard, config, con, scratch, sink)
+        else:
+            written = _write(shard, config, con, scratch, sink)
     except ShardKeyError as err:
         raise ShardError(f"shard {shard.key}: {err}") from None
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
+    seconds = time.perf_counter() - started
     return ShardResult(
         key=shard.key,
         delivery=shard.delivery,
-        keys=keys,
-        rows=sum(rows),
-        bytes=size,
-        columns=[(o.name, o.type) for o in outs],
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
         peak_rss_mib=_peak_rss_mib(),
+        **written,
     )
+
+
+def _write(
+    shard: Shard, config: Config, con: Any, scratch: Path, sink: ObjectSink
+) -> dict[str, Any]:
+    """A Data Exports shard (the `aws` layout): its lines built alone, its parts named."""
+    from bcm_local.billing import bill, tables
+    from bcm_local.billing.model.shard import LineShard
+    from bcm_local.delivery.layouts.floci import CONTENT_TYPES
+    from bcm_local.delivery.sql import checked_query, duckdb_sql, outputs
+    from bcm_local.delivery.writer import chunk_bytes, write
+
+    query, columns = checked_query(
+        shard.statement, {shard.table: shard.properties}, bool(config.strict_sql)
+    )
+    key = shard.key
+    data = bill.open_dataset(
+        con,
+        config,
+        shard.account_id,
+        shard.moment,
+        bill.granularity_of(shard.table, shard.properties),
+        backfill_months=shard.backfill_months,
+        scenario=shard.scenario,
+        shard=LineShard(shard.period_index, key.by, key.group, key.groups),
+        inputs=shard.inputs,
+    )
+    if shard.view is not None:
+        from bcm_local.billing.model.slice import lines_condition
+
+        data.restrict(lines_condition(data, shard.view))
+    data.focus(period_of(shard, data.periods))
+    source = tables.table_sql(data, shard.table, shard.properties)
+    sql = duckdb_sql(query, columns, source, data)
+    outs = outputs(query, columns)
+    rows: list[int] = []
+    files = write(con, sql, outs, shard.fmt, scratch / "parts", chunk_bytes(config), rows=rows)
+    keys = [part_key(shard, n + 1) for n in range(len(files))]
+    size = sum(f.stat().st_size for f in files)
+    for part, path in zip(keys, files, strict=True):
+        sink.put_file(part, path, CONTENT_TYPES[shard.fmt])
+    _remove_surplus(sink, shard, len(keys))
+    columns_out = [(o.name, o.type) for o in outs]
+    return {"keys": keys, "rows": sum(rows), "bytes": size, "columns": columns_out}
+
+
+def period_of(shard: Shard, periods: list[Period]) -> Period:
+    found = next((p for p in periods if p.index == shard.period_index), None)
+    if found is None or found.label != shard.key.period:
+        raise ShardError(f"shard {shard.key}: the bill has no billing period {shard.key.period}")
+    return found
 
 
 def _peak_rss_mib() -> float:

@@ -67,6 +67,10 @@ class LegacyLayout:
     starts: list[datetime]
     moment: datetime
     chunk: int | None
+    # a sharded delivery's (delivery/shards/legacy.py): each period's assembly id, and the
+    # shard's group (1-based) that numbers its data files
+    assemblies: dict[int, str] = field(default_factory=dict)
+    group: int | None = None
     _paths: dict[int, Paths] = field(default_factory=dict)
     _columns: dict[int, list[LegacyColumn]] = field(default_factory=dict)
 
@@ -80,15 +84,34 @@ class LegacyLayout:
         return [TEST_OBJECT]
 
     def begin(self, run: Run) -> None:
+        self.prepare(run)
+        if self._athena:
+            self.status(run, "UPDATING")
+
+    def prepare(self, run: Run) -> None:
+        """The CUR 2.0 rows the periods' selections read, and the periods' keys."""
         sql = tables.table_sql(run.data, tables.CUR2, self.properties)
         run.con.execute(f"CREATE OR REPLACE VIEW {_SOURCE} AS {sql}")
-        for period in self.partitions(run.data):
-            assert period is not None
-            self._paths[period.index] = Paths(
-                self.definition, period.start, period.end, str(uuid.uuid4())
-            )
-        if self._athena:
-            self._status(run, "UPDATING")
+        self.plan(run.data.periods)
+
+    def columns_of(self, period: Period) -> list[LegacyColumn]:
+        """The period's columns, once its selection is made."""
+        return self._columns[period.index]
+
+    def know_columns(self, period: Period, columns: list[LegacyColumn]) -> None:
+        """The period's columns as the shards that wrote it chose them (finishing a
+        sharded delivery)."""
+        self._columns[period.index] = columns
+
+    def plan(self, periods: list[Period]) -> dict[int, Paths]:
+        """The keys of each delivered period (its assembly id chosen once)."""
+        by_start = {p.start: p for p in periods}
+        for start in self.starts:
+            if start in by_start:
+                period = by_start[start]
+                assembly = self.assemblies.get(period.index) or str(uuid.uuid4())
+                self._paths[period.index] = Paths(self.definition, start, period.end, assembly)
+        return self._paths
 
     @property
     def _athena(self) -> Paths | None:
@@ -126,7 +149,7 @@ class LegacyLayout:
         content_type = "binary/octet-stream" if paths.parquet else "text/csv"
         keys = []
         for number, local in enumerate(files, 1):
-            key = paths.data_key(number)
+            key = paths.data_key(number, self.group)
             if key.endswith(".zip"):
                 name = key.rpartition("/")[2]
                 local = _zipped(local, run.scratch / f"zip-{number}", name, self.moment)
@@ -159,9 +182,10 @@ class LegacyLayout:
 
     def end(self, run: Run) -> None:
         if self._athena:
-            self._status(run, "READY")
+            self.status(run, "READY")
 
-    def _status(self, run: Run, status: str) -> None:
+    def status(self, run: Run, status: str) -> None:
+        """ATHENA's cost_and_usage_data_status object (UPDATING, then READY)."""
         paths = self._athena
         assert paths is not None
         target = run.scratch / f"status-{uuid.uuid4().hex}.parquet"

@@ -70,21 +70,30 @@ class Paths:
     def data_folder(self) -> str:
         return self.latest_folder if self.overwrite else f"{self.latest_folder}/{self.assembly_id}"
 
-    def data_key(self, number: int) -> str:
+    def data_key(self, number: int, group: int | None = None) -> str:
+        """The `number`-th data file (1-based); of the `group`-th shard (1-based) of a
+        sharded delivery (delivery/shards/): `<report>-<group>-<number>`."""
         if self.parquet:
-            return f"{self.data_folder}/{self.report}-{number:05d}.snappy.parquet"
+            shard = f"{group:05d}-" if group is not None else ""
+            return f"{self.data_folder}/{self.report}-{shard}{number:05d}.snappy.parquet"
         suffix = "zip" if self.definition["Compression"] == "ZIP" else "gz"
-        return f"{self.data_folder}/{self.report}-{number}.csv.{suffix}"
+        shard = f"{group}-" if group is not None else ""
+        return f"{self.data_folder}/{self.report}-{shard}{number}.csv.{suffix}"
 
     def is_data_key(self, key: str) -> bool:
-        """A data file of this report in its data folder (any number, any compression)."""
+        """A data file of this report in its data folder (any number, any compression,
+        a shard's or not)."""
         name = key.rpartition("/")[2]
         stem = f"{self.report}-"
         if not name.startswith(stem) or key.rpartition("/")[0] != self.data_folder:
             return False
         rest = name[len(stem) :]
         number, _, ext = rest.partition(".")
-        return number.isdigit() and ext in ("csv.gz", "csv.zip", "snappy.parquet")
+        return number.replace("-", "", 1).isdigit() and ext in (
+            "csv.gz",
+            "csv.zip",
+            "snappy.parquet",
+        )
 
     def manifest_keys(self) -> list[str]:
         name = f"{self.report}-Manifest.json"
