@@ -5,6 +5,8 @@ missing shard and a dying worker leave no manifest; a re-run replaces one shard'
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -152,7 +154,7 @@ def test_a_missing_shard_writes_no_manifest_and_a_rerun_replaces_only_its_files(
     surplus = folder / "export-00002-00002.snappy.parquet"  # of an earlier, larger run
     surplus.write_bytes(b"stale")
     again = bcm_local.run_shard(tasks[1])
-    assert again == replace(results[1], seconds=again.seconds)
+    assert again == replace(results[1], seconds=again.seconds, peak_rss_mib=again.peak_rss_mib)
     after = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.iterdir()}
     assert set(after) == set(before)  # the surplus part went
     changed = {name for name in after if after[name][0] != before[name][0]}
@@ -204,3 +206,22 @@ def test_on_a_terminal_progress_is_a_bar_across_shards(tmp_path: Path) -> None:
     assert running.wait(timeout=300) == 0
     text = drawn.decode(errors="replace")
     assert "2/2" in text and "shards" in text and "rows/s" in text and "ETA" in text
+
+
+def test_a_folder_on_another_file_system_gets_whole_files(tmp_path: Path) -> None:
+    from bcm_local.delivery.sink import FolderSink
+
+    other = Path("/dev/shm")
+    if not other.is_dir() or other.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("no second file system here")
+    root = Path(tempfile.mkdtemp(dir=other))
+    try:
+        staged = tmp_path / "part"
+        staged.write_bytes(b"rows")
+        FolderSink(root, tmp_path).put_file("a/b/export-00001.snappy.parquet", staged, "x")
+        assert (root / "a/b/export-00001.snappy.parquet").read_bytes() == b"rows"
+        assert not staged.exists() and [p.name for p in (root / "a/b").iterdir()] == [
+            "export-00001.snappy.parquet"
+        ]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

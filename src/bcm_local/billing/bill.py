@@ -95,22 +95,9 @@ def open_dataset(
     """The account's bill as of `now` in `con`; `shard`: only that part of its lines
     (sharded emission, delivery/shards/); `inputs`: the server state it reads, taken
     earlier (without a runtime)."""
-    data = model.build(
-        con,
-        account_id=account_id,
-        now=now,
-        scenario=scenario or scenario_of(str(config.billing_scenario)),
-        seed=int(config.billing_seed),
-        enumerators=enumerators(),
-        granularity=granularity,
-        backfill_months=int(
-            config.billing_backfill_months if backfill_months is None else backfill_months
-        ),
-        scale=max(1, int(config.billing_scale)),
-        runtime=runtime,
-        shard=shard,
-        buckets=inputs.buckets if inputs is not None else None,
-    )
+    given = _build_arguments(config, account_id, now, granularity, backfill_months, scenario)
+    buckets = inputs.buckets if inputs is not None else None
+    data = model.build(con, **given, runtime=runtime, shard=shard, buckets=buckets)
     data.tag_keys = categories.tag_keys(data)
     # the account's cost categories and cost allocation tags
     if inputs is not None:
@@ -118,3 +105,40 @@ def open_dataset(
     elif runtime is not None:
         categories.apply(data, definitions.of(runtime.store, account_id))
     return data
+
+
+def _build_arguments(
+    config: Any,
+    account_id: str,
+    now: datetime,
+    granularity: str,
+    backfill_months: int | None,
+    scenario: Scenario | None,
+) -> dict[str, Any]:
+    backfill = config.billing_backfill_months if backfill_months is None else backfill_months
+    return {
+        "account_id": account_id,
+        "now": now,
+        "scenario": scenario or scenario_of(str(config.billing_scenario)),
+        "seed": int(config.billing_seed),
+        "enumerators": enumerators(),
+        "granularity": granularity,
+        "backfill_months": int(backfill),
+        "scale": max(1, int(config.billing_scale)),
+    }
+
+
+def enumerate_ahead(
+    config: Any,
+    account_id: str,
+    now: datetime,
+    granularity: str,
+    *,
+    backfill_months: int | None = None,
+    scenario: Scenario | None = None,
+    inputs: BillInputs | None = None,
+) -> None:
+    """Do the Python part of `open_dataset`'s build now, in this process (no runtime):
+    processes forked from it then build that bill without doing it again."""
+    given = _build_arguments(config, account_id, now, granularity, backfill_months, scenario)
+    model.enumerated(**given, runtime=None, buckets=inputs.buckets if inputs else None)

@@ -121,9 +121,11 @@ class ShardProgress:
                 TimeRemainingColumn(),
                 console=Console(file=stream),
                 transient=False,
+                auto_refresh=False,  # no drawing thread: the workers fork from this process
             )
             self.task = self.bar.add_task("emit", total=total, rows=0, mb=0.0, rate=0.0)
             self.bar.start()
+            self.bar.refresh()
 
     def done(self, result: Any) -> None:
         self.shards += 1
@@ -133,6 +135,7 @@ class ShardProgress:
         mb = self.bytes / 2**20
         if self.bar is not None:
             self.bar.update(self.task, advance=1, rows=self.rows, mb=mb, rate=rate)
+            self.bar.refresh()
             return
         self.stream.write(
             f"bcm-local emit: {self.shards}/{self.total} shards, {self.rows:,} rows, "

@@ -11,7 +11,9 @@ endpoint as multipart uploads.
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -238,7 +240,19 @@ class FolderSink:
     def put_file(self, key: str, path: Path, content_type: str) -> None:
         dest = self.root / key
         dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, dest)
+        try:
+            os.replace(path, dest)
+        except OSError as err:
+            if err.errno != errno.EXDEV:
+                raise
+            # another file system: copied beside the object, then renamed over it
+            aside = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}")
+            try:
+                shutil.copyfile(path, aside)
+                os.replace(aside, dest)
+            finally:
+                aside.unlink(missing_ok=True)
+            path.unlink()
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
         aside = self.scratch / f"put-{uuid.uuid4().hex}"

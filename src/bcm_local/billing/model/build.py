@@ -123,7 +123,7 @@ def build(
     import pyarrow as pa
 
     args = (account_id, now, scenario, seed, enumerators, granularity, backfill_months, scale)
-    periods, raw, factor_parts = _enumerated(*args, runtime, buckets)
+    periods, raw, factor_parts = enumerated(*args, runtime, buckets)
     columns = {**raw, "raw_no": list(range(len(raw["line_key"])))}
     data = Dataset(con, periods, granularity, account_id, scenario.edp_percent > 0, now)
     where = shard.condition(columns, scale) if shard is not None else ""
@@ -141,7 +141,7 @@ _MEMO: dict[str, Any] = {}  # the last bill enumerated without a runtime (shards
 _MEMO_LOCK = threading.Lock()
 
 
-def _enumerated(
+def enumerated(
     account_id: str,
     now: datetime,
     scenario: Scenario,

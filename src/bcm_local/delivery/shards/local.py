@@ -10,9 +10,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
 from dataclasses import replace
 
 from bcm_local.delivery.shards.finish import finish
@@ -30,8 +32,11 @@ PRELOAD = (
     "bcm_local.delivery.sql",
     "bcm_local.delivery.writer",
     "bcm_local.delivery.runs.writer",
+    "bcm_local.delivery.sink",
+    "bcm_local.delivery.layouts.aws",
     "bcm_local.delivery.shards.task",
 )
+OPTIONAL = ("pandas",)  # DuckDB imports it (when installed) on the first `register`
 
 
 def cores() -> int:
@@ -64,7 +69,10 @@ def run_shards(
             if report:
                 report(done[-1])
         return done
-    with ProcessPoolExecutor(count, mp_context=_context()) as pool:
+    context = _context()
+    if context.get_start_method() == "fork":
+        _warm(tasks[0])
+    with ProcessPoolExecutor(count, mp_context=context) as pool:
         futures: dict[Future[ShardResult], Shard] = {pool.submit(run_shard, t): t for t in tasks}
         results: list[ShardResult] = []
         pending = set(futures)
@@ -94,10 +102,38 @@ def _failure(task: Shard, error: BaseException) -> ShardError:
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    """Workers start from a small server process that has imported bcm-local (not
-    DuckDB's threads): cheaper than spawning, safer than forking a threaded parent."""
+    """A process with no other thread (`bcm-local emit`) forks its workers, which then
+    inherit its imports and its enumeration of the bill (_warm). A threaded one (the
+    server) starts them from a small server process that has imported bcm-local, since
+    forking a threaded process is not safe; elsewhere they are spawned."""
     if sys.platform.startswith("linux"):
+        if threading.active_count() == 1:
+            return multiprocessing.get_context("fork")
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(list(PRELOAD))
         return context
     return multiprocessing.get_context("spawn")
+
+
+def _warm(task: Shard) -> None:
+    """Before forking: what every worker's first shard would do again (imports, the
+    bill's Python-side enumeration)."""
+    import importlib
+
+    from bcm_local.billing import bill
+    from bcm_local.settings import Config
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    for name in OPTIONAL:
+        with suppress(ImportError):
+            importlib.import_module(name)
+    bill.enumerate_ahead(
+        Config(task.values),
+        task.account_id,
+        task.moment,
+        bill.granularity_of(task.table, task.properties),
+        backfill_months=task.backfill_months,
+        scenario=task.scenario,
+        inputs=task.inputs,
+    )

@@ -72,7 +72,10 @@ def run_shard(shard: Shard) -> ShardResult:
 
     started = time.perf_counter()
     config = Config(shard.values)
-    scratch = Path(tempfile.mkdtemp(prefix="bcm-shard-"))
+    local = not shard.target.startswith("s3://")
+    if local:  # beside the files, so they are moved in, not copied
+        Path(shard.target).mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".bcm-shard-", dir=shard.target if local else None))
     con = bill.connect(scratch, threads=shard.threads)
     try:
         sink = open_sink(shard, config, scratch)
