@@ -116,9 +116,7 @@ def emit(config: Any, args: argparse.Namespace) -> list[Path]:
     from bcm_local.delivery.writer import chunk_bytes
 
     statement = args.query or f"SELECT * FROM {args.table}"
-    props = dict(item.split("=", 1) for item in args.property if "=" in item)
-    if len(props) != len(args.property):
-        raise ValueError("--property takes NAME=VALUE")
+    props = _properties(args)
     table = parse(statement, bool(config.strict_sql)).table
     query, columns = checked_query(statement, {table: props}, bool(config.strict_sql))
     if args.table and query.table != args.table:
@@ -128,8 +126,7 @@ def emit(config: Any, args: argparse.Namespace) -> list[Path]:
     out = Path(args.out)
     work = out / f".emit-{uuid.uuid4().hex}"
     work.mkdir(parents=True)
-    live = sys.stderr.isatty()
-    show = live if args.progress is None else bool(args.progress)
+    live, show = _progress(args)
     progress = Progress(sys.stderr, live) if show else None
 
     def select(run: Run) -> Selection:
@@ -156,14 +153,11 @@ def emit_sharded(env: dict[str, str], args: argparse.Namespace) -> list[Path]:
     from bcm_local.delivery.shards import shards
     from bcm_local.delivery.shards.local import cores, run_local
 
-    props = dict(item.split("=", 1) for item in args.property if "=" in item)
-    if len(props) != len(args.property):
-        raise ValueError("--property takes NAME=VALUE")
     tasks = shards(
         out=args.out,
         table=args.table,
         query=args.query,
-        properties=props,
+        properties=_properties(args),
         name=args.name,
         fmt=args.format,
         by=args.shard_by or ("period" if args.shards == 1 else "resource"),
@@ -172,8 +166,7 @@ def emit_sharded(env: dict[str, str], args: argparse.Namespace) -> list[Path]:
         settings=env,
     )
     workers = min(args.workers or cores(), len(tasks))
-    live = sys.stderr.isatty()
-    show = live if args.progress is None else bool(args.progress)
+    live, show = _progress(args)
     progress = ShardProgress(sys.stderr, live, len(tasks), workers) if show else None
     try:
         keys = run_local(tasks, workers, progress.done if progress else None)
@@ -181,6 +174,19 @@ def emit_sharded(env: dict[str, str], args: argparse.Namespace) -> list[Path]:
         if progress:
             progress.close()
     return [Path(args.out) / key for key in keys]
+
+
+def _properties(args: argparse.Namespace) -> dict[str, str]:
+    props = dict(item.split("=", 1) for item in args.property if "=" in item)
+    if len(props) != len(args.property):
+        raise ValueError("--property takes NAME=VALUE")
+    return props
+
+
+def _progress(args: argparse.Namespace) -> tuple[bool, bool]:
+    """(stderr is a terminal, show progress): by default only on a terminal."""
+    live = sys.stderr.isatty()
+    return live, live if args.progress is None else bool(args.progress)
 
 
 def _remove(path: Path) -> None:

@@ -168,6 +168,7 @@ def _deliver_sharded(
     from bcm_local.delivery.layouts.aws import run_folder
     from bcm_local.delivery.layouts.floci import CONTENT_TYPES
     from bcm_local.delivery.shards import Shard, ShardKey, finish, split
+    from bcm_local.delivery.shards.finish import move_in
     from bcm_local.delivery.shards.local import run_shards
     from bcm_local.delivery.shards.plan import key_for
 
@@ -176,9 +177,7 @@ def _deliver_sharded(
     out = dest["S3OutputConfigurations"]
     external = bool(config.delivery_s3_endpoint)
     scenario = scenario_of(str(config.billing_scenario))
-    by, groups = key_for(query.table, props, query.limit, int(config.export_shards))
-    if by == "account":  # never more groups than the bill has accounts
-        groups = min(groups, 1 + len(scenario.accounts))
+    by, groups = key_for(query.table, props, query.limit, int(config.export_shards), scenario)
     base = Shard(
         key=ShardKey(""),
         delivery=execution_id,
@@ -203,7 +202,5 @@ def _deliver_sharded(
     tasks = split(base, by, groups)
     results = run_shards(tasks, int(config.export_workers))
     if not external:
-        for result in results:
-            for key in result.keys:
-                sink.put_file(key, Path(base.target) / key, CONTENT_TYPES[base.fmt])
+        move_in(sink, results, base.target, CONTENT_TYPES[base.fmt])
     return finish(tasks, results, sink=sink)

@@ -65,7 +65,7 @@ def _write_sharded(
     from bcm_local.billing.scenario.files import scenario_of
     from bcm_local.delivery.pipeline import Run, Selection
     from bcm_local.delivery.shards import Shard, ShardKey, split
-    from bcm_local.delivery.shards.finish import complete
+    from bcm_local.delivery.shards.finish import by_period, complete, move_in
     from bcm_local.delivery.shards.local import run_shards
     from bcm_local.delivery.shards.plan import key_for, periods_of
 
@@ -74,9 +74,8 @@ def _write_sharded(
     external = bool(config.delivery_s3_endpoint)
     written = layout.before(sink)
     scenario = scenario_of(str(config.billing_scenario))
-    by, groups = key_for(tables.CUR2, layout.properties, None, int(config.export_shards))
-    if by == "account":
-        groups = min(groups, 1 + len(scenario.accounts))
+    groups = int(config.export_shards)
+    by, groups = key_for(tables.CUR2, layout.properties, None, groups, scenario)
     base = Shard(
         key=ShardKey(""),
         delivery=layout.report_id,
@@ -98,7 +97,8 @@ def _write_sharded(
         report=definition,
         report_id=layout.report_id,
     )
-    paths = layout.plan(periods_of(base))
+    periods = {p.index: p for p in periods_of(base)}
+    paths = layout.plan(list(periods.values()))
     tasks = [
         replace(t, assembly=paths[t.period_index].assembly_id)
         for t in split(base, by, groups)
@@ -110,14 +110,11 @@ def _write_sharded(
         if any(p.athena for p in paths.values()):
             layout.status(run, "UPDATING")
         done = complete(tasks, run_shards(tasks, int(config.export_workers)))
-        content = "binary/octet-stream" if base.fmt == "PARQUET" else "text/csv"
-        for period in (p for p in periods_of(base) if p.index in paths):
-            mine = sorted((t for t in tasks if t.period_index == period.index), key=_group)
-            found = [done[str(t.key)] for t in mine]
+        for index, found in by_period(tasks, done):
+            period = periods[index]
             keys = [k for r in found for k in r.keys]
             if not external:
-                for key in keys:
-                    sink.put_file(key, Path(base.target) / key, content)
+                move_in(sink, found, base.target, paths[index].content_type)
             run.written += keys
             layout.know_columns(period, found[0].legacy_columns or [])
             layout.finish_partition(run, period, keys, Selection("", [], base.fmt))
@@ -125,7 +122,3 @@ def _write_sharded(
     finally:
         con.close()
     return run.written
-
-
-def _group(shard: Any) -> int:
-    return int(shard.key.group)

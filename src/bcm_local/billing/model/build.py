@@ -161,7 +161,7 @@ def enumerated(
     if runtime is None:
         names = tuple(type(e).__qualname__ for e in enumerators)
         key = pickle.dumps(
-            (account_id, now, scenario, seed, names, granularity, backfill_months, scale)
+            (account_id, now, scenario, seed, names, granularity, backfill_months, scale, buckets)
         )
         with _MEMO_LOCK:
             if _MEMO.get("key") == key:
@@ -202,11 +202,11 @@ def enumerated(
         factor_parts.append(factors)
         columns.setdefault("s0", []).extend(s0)
         columns.setdefault("s1", []).extend(s1)
-    enumerated = (periods, columns, factor_parts)
+    made = (periods, columns, factor_parts)
     if key is not None:
         with _MEMO_LOCK:
-            _MEMO.update(key=key, value=enumerated)
-    return enumerated
+            _MEMO.update(key=key, value=made)
+    return made
 
 
 def _schema(pa: Any) -> Any:

@@ -54,15 +54,29 @@ class Partition:
     def latest_manifest_key(self) -> str:
         return f"{base(self.prefix, self.name)}/metadata/{self.label}/{self.name}-Manifest.json"
 
-    def chunk_key(self, number: int, fmt: str) -> str:
-        suffix = "csv.gz" if fmt == CSV else "snappy.parquet"
-        return f"{self.data_dir}/{self.name}-{number:05d}.{suffix}"
+    def chunk_key(self, number: int, fmt: str, group: int | None = None) -> str:
+        """The `number`-th data file (1-based); of the `group`-th shard (1-based) of a
+        sharded delivery (delivery/shards/): `<name>-<group:05d>-<number:05d>`."""
+        shard = f"-{group:05d}" if group is not None else ""
+        return f"{self.data_dir}/{self.name}{shard}-{number:05d}.{_suffix(fmt)}"
 
-    def chunk_number(self, key: str, fmt: str) -> int | None:
-        suffix = "csv.gz" if fmt == CSV else "snappy.parquet"
-        pattern = re.escape(f"{self.data_dir}/{self.name}-") + r"(\d{5})" + re.escape(f".{suffix}")
-        match = re.fullmatch(pattern, key)
+    def chunk_number(self, key: str, fmt: str, group: int | None = None) -> int | None:
+        """The number of `key` if it is a data file of this partition (of `group`)."""
+        shard = re.escape(f"-{group:05d}") if group is not None else ""
+        match = re.fullmatch(self._chunk(shard, fmt), key)
         return int(match.group(1)) if match else None
+
+    def is_chunk(self, key: str, fmt: str) -> bool:
+        """A data file of this partition, a shard's or not."""
+        return re.fullmatch(self._chunk(r"(?:-\d{5})?", fmt), key) is not None
+
+    def _chunk(self, shard: str, fmt: str) -> str:
+        name = re.escape(f"{self.data_dir}/{self.name}")
+        return name + shard + r"-(\d{5})" + re.escape(f".{_suffix(fmt)}")
+
+
+def _suffix(fmt: str) -> str:
+    return "csv.gz" if fmt == CSV else "snappy.parquet"
 
 
 def run_folder(now: datetime, execution_id: str) -> str:

@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bcm_local.delivery.shards.plan import Shard, ShardError, ShardResult, periods_of
-from bcm_local.delivery.shards.task import (
-    data_dir,
-    open_sink,
-    part_pattern,
-    partition,
-)
+from bcm_local.delivery.shards.task import open_sink, partition
 
 if TYPE_CHECKING:
     from bcm_local.delivery.sink import ObjectSink
@@ -45,6 +40,22 @@ def complete(shards: Sequence[Shard], results: Iterable[Any]) -> dict[str, Shard
     return done
 
 
+def by_period(
+    shards: Sequence[Shard], done: dict[str, ShardResult]
+) -> Iterator[tuple[int, list[ShardResult]]]:
+    """Each billing period's index and its shards' results, in period then group order."""
+    for index in dict.fromkeys(s.period_index for s in shards):
+        mine = sorted((s for s in shards if s.period_index == index), key=lambda s: s.key.group)
+        yield index, [done[str(s.key)] for s in mine]
+
+
+def move_in(sink: ObjectSink, results: Iterable[ShardResult], folder: str, content: str) -> None:
+    """The parts the shards wrote under `folder` (their scratch target), into `sink`."""
+    for result in results:
+        for key in result.keys:
+            sink.put_file(key, Path(folder) / key, content)
+
+
 def finish(
     shards: Sequence[Shard], results: Iterable[Any], sink: ObjectSink | None = None
 ) -> list[str]:
@@ -67,20 +78,15 @@ def finish(
     written: list[str] = []
     try:
         sink = sink or open_sink(first, config, scratch)
-        for index in dict.fromkeys(s.period_index for s in shards):
-            group = sorted(
-                (s for s in shards if s.period_index == index), key=lambda s: s.key.group
-            )
-            found = [done[str(s.key)] for s in group]
+        for index, found in by_period(shards, done):
+            part = partition(first, periods[index])
             if any(r.columns != found[0].columns for r in found):
-                raise ShardError(f"the shards of {group[0].key.period} wrote different columns")
+                raise ShardError(f"the shards of {found[0].key.period} wrote different columns")
             keys = [k for r in found for k in r.keys]
             listed = set(keys)
-            every = part_pattern(group[0], groups=True)
-            for old in sink.list_keys(data_dir(group[0]) + "/") if not first.folder else []:
-                if every.fullmatch(old) and old not in listed:
+            for old in sink.list_keys(part.data_dir + "/") if not first.folder else []:
+                if part.is_chunk(old, first.fmt) and old not in listed:
                     sink.delete(old)
-            part = partition(first, periods[index])
             outs = [Output(n, t) for n, t in found[0].columns]
             body = manifest(export, first.delivery, bucket, part, keys, outs, first.fmt)
             manifests = [part.manifest_key] + ([part.latest_manifest_key] if part.folder else [])

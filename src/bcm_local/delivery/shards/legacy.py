@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bcm_local.delivery.shards.plan import Shard, periods_of
+from bcm_local.delivery.shards.plan import Shard, period_of, periods_of
 
 if TYPE_CHECKING:
     from bcm_local.delivery.sink import ObjectSink
@@ -35,7 +35,7 @@ def write(
 
     assert shard.report is not None
     key = shard.key
-    period = next(p for p in periods_of(shard) if p.index == shard.period_index)
+    period = period_of(shard, periods_of(shard))
     layout = LegacyLayout(
         shard.report,
         shard.account_id,
@@ -44,7 +44,7 @@ def write(
         shard.moment,
         chunk_bytes(config),
         assemblies={period.index: shard.assembly},
-        group=key.group + 1 if key.groups > 1 else None,
+        group=key.part_group,
     )
     data = bill.open_dataset(
         con,

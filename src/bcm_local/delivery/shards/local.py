@@ -110,7 +110,7 @@ def _context() -> multiprocessing.context.BaseContext:
         if threading.active_count() == 1:
             return multiprocessing.get_context("fork")
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(list(PRELOAD))
+        context.set_forkserver_preload([*PRELOAD, *OPTIONAL])  # it skips what is missing
         return context
     return multiprocessing.get_context("spawn")
 

@@ -30,8 +30,13 @@ if TYPE_CHECKING:
     from bcm_local.billing.scenario.periods import Period
 
 KEYS = ("period", "account", "resource")
-FORMATS = {"parquet": "PARQUET", "csv": "TEXT_OR_CSV", "PARQUET": "PARQUET"}
-FORMATS["TEXT_OR_CSV"] = "TEXT_OR_CSV"
+# the CLI's names and Data Exports' own
+FORMATS = {
+    "parquet": "PARQUET",
+    "csv": "TEXT_OR_CSV",
+    "PARQUET": "PARQUET",
+    "TEXT_OR_CSV": "TEXT_OR_CSV",
+}
 # tables whose rows are a line of the bill at a time slot (or sums within an account)
 SHARDABLE = (tables.CUR2, tables.FOCUS_1_2, tables.FOCUS_1_0)
 
@@ -50,6 +55,11 @@ class ShardKey:
     by: str = "period"
     group: int = 0  # 0-based
     groups: int = 1
+
+    @property
+    def part_group(self) -> int | None:
+        """The group as the part names number it (1-based; None: a whole period)."""
+        return self.group + 1 if self.groups > 1 else None
 
     def __str__(self) -> str:
         if self.groups == 1:
@@ -190,6 +200,14 @@ def periods_of(shard: Shard) -> list[Period]:
     return billing_periods(shard.moment, backfill, shard.account_id, seed)
 
 
+def period_of(shard: Shard, periods: list[Period]) -> Period:
+    """The shard's billing period among the bill's `periods`."""
+    found = next((p for p in periods if p.index == shard.period_index), None)
+    if found is None or found.label != shard.key.period:
+        raise ShardError(f"shard {shard.key}: the bill has no billing period {shard.key.period}")
+    return found
+
+
 def split(base: Shard, by: str, groups: int) -> list[Shard]:
     """`base`'s delivery as shards: each billing period of its bill, in `groups` groups."""
     periods = periods_of(base)
@@ -200,14 +218,23 @@ def split(base: Shard, by: str, groups: int) -> list[Shard]:
     ]
 
 
-def key_for(table: str, props: dict[str, str], limit: Any, groups: int) -> tuple[str, int]:
+def key_for(
+    table: str, props: dict[str, str], limit: Any, groups: int, scenario: Scenario
+) -> tuple[str, int]:
     """The shard key and count a server uses for `groups` shards a period of this export:
-    resource groups where the table has a row per resource, account groups where it sums
-    them, one shard a period where neither can be split (or `groups` is 1)."""
+    resource groups where the table has a row per resource, account groups (never more
+    than the bill has accounts) where it sums them, one shard a period where neither can
+    be split (or `groups` is 1)."""
     if groups <= 1 or table not in SHARDABLE or limit is not None:
         return "period", 1
-    rows_per_resource = table != tables.CUR2 or props.get("INCLUDE_RESOURCES") == "TRUE"
-    return ("resource" if rows_per_resource else "account"), groups
+    if table != tables.CUR2 or props.get("INCLUDE_RESOURCES") == "TRUE":
+        return "resource", groups
+    return "account", min(groups, usage_accounts(scenario))
+
+
+def usage_accounts(scenario: Scenario) -> int:
+    """How many usage accounts the scenario's bill has: the payer and its members."""
+    return 1 + len(scenario.accounts)
 
 
 def _check_key(by: str, groups: int, table: str, props: dict[str, str], limit: Any) -> None:
@@ -237,7 +264,7 @@ def _check_key(by: str, groups: int, table: str, props: dict[str, str], limit: A
 
 
 def _check_accounts(groups: int, scenario: Scenario, payer: str) -> None:
-    accounts = 1 + len(scenario.accounts)  # the payer and the scenario's member accounts
+    accounts = usage_accounts(scenario)
     if groups > accounts:
         raise ShardError(
             f"{groups} account groups do not divide the work: the bill has {accounts} "

@@ -2,21 +2,20 @@
 BILLING_PERIOD folder, remove the surplus parts of an earlier run of the same shard, and
 say what was written. Nothing is shared with other shards; the manifest is `finish`'s.
 
-Part names: a shard that is a whole period writes what an unsharded delivery writes,
-`<name>-00001.snappy.parquet`, ...; the g-th of n groups writes
-`<name>-<g:05d>-00001.snappy.parquet`, ... (`.csv.gz` for CSV).
+Part names (layouts/aws.py's Partition): a shard that is a whole period writes what an
+unsharded delivery writes, `<name>-00001.snappy.parquet`, ...; the g-th of n groups
+writes `<name>-<g:05d>-00001.snappy.parquet`, ... (`.csv.gz` for CSV).
 """
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bcm_local.delivery.shards.plan import Shard, ShardError, ShardResult
+from bcm_local.delivery.shards.plan import Shard, ShardError, ShardResult, period_of
 
 if TYPE_CHECKING:
     from bcm_local.billing.scenario.periods import Period
@@ -24,35 +23,12 @@ if TYPE_CHECKING:
     from bcm_local.delivery.sink import ObjectSink
     from bcm_local.settings import Config
 
-_SUFFIX = {"PARQUET": "snappy.parquet", "TEXT_OR_CSV": "csv.gz"}
-
 
 def partition(shard: Shard, period: Period) -> Partition:
     """The keys of the shard's billing period in the `aws` layout."""
     from bcm_local.delivery.layouts.aws import Partition
 
     return Partition(shard.prefix, shard.name, period, shard.folder)
-
-
-def data_dir(shard: Shard) -> str:
-    """The BILLING_PERIOD folder of the shard's parts."""
-    from bcm_local.delivery.layouts.floci import base
-
-    parts = (base(shard.prefix, shard.name), "data", f"BILLING_PERIOD={shard.key.period}")
-    return "/".join((*parts, shard.folder) if shard.folder else parts)
-
-
-def part_key(shard: Shard, number: int) -> str:
-    group = f"-{shard.key.group + 1:05d}" if shard.key.groups > 1 else ""
-    return f"{data_dir(shard)}/{shard.name}{group}-{number:05d}.{_SUFFIX[shard.fmt]}"
-
-
-def part_pattern(shard: Shard, groups: bool) -> re.Pattern[str]:
-    """The shard's own parts (`groups` False), or every part of its period's folder."""
-    own = f"-{shard.key.group + 1:05d}" if shard.key.groups > 1 else ""
-    group = r"(-\d{5})?" if groups else re.escape(own)
-    name = re.escape(f"{data_dir(shard)}/{shard.name}")
-    return re.compile(name + group + r"-(\d{5})\." + re.escape(_SUFFIX[shard.fmt]))
 
 
 def open_sink(shard: Shard, config: Config, scratch: Path) -> ObjectSink:
@@ -129,26 +105,21 @@ def _write(
         from bcm_local.billing.model.slice import lines_condition
 
         data.restrict(lines_condition(data, shard.view))
-    data.focus(period_of(shard, data.periods))
+    period = period_of(shard, data.periods)
+    data.focus(period)
     source = tables.table_sql(data, shard.table, shard.properties)
     sql = duckdb_sql(query, columns, source, data)
     outs = outputs(query, columns)
     rows: list[int] = []
     files = write(con, sql, outs, shard.fmt, scratch / "parts", chunk_bytes(config), rows=rows)
-    keys = [part_key(shard, n + 1) for n in range(len(files))]
+    part = partition(shard, period)
+    keys = [part.chunk_key(n + 1, shard.fmt, shard.key.part_group) for n in range(len(files))]
     size = sum(f.stat().st_size for f in files)
-    for part, path in zip(keys, files, strict=True):
-        sink.put_file(part, path, CONTENT_TYPES[shard.fmt])
-    _remove_surplus(sink, shard, len(keys))
+    for chunk, path in zip(keys, files, strict=True):
+        sink.put_file(chunk, path, CONTENT_TYPES[shard.fmt])
+    _remove_surplus(sink, shard, part, len(keys))
     columns_out = [(o.name, o.type) for o in outs]
     return {"keys": keys, "rows": sum(rows), "bytes": size, "columns": columns_out}
-
-
-def period_of(shard: Shard, periods: list[Period]) -> Period:
-    found = next((p for p in periods if p.index == shard.period_index), None)
-    if found is None or found.label != shard.key.period:
-        raise ShardError(f"shard {shard.key}: the bill has no billing period {shard.key.period}")
-    return found
 
 
 def _peak_rss_mib() -> float:
@@ -159,11 +130,10 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _remove_surplus(sink: Any, shard: Shard, written: int) -> None:
+def _remove_surplus(sink: Any, shard: Shard, part: Partition, written: int) -> None:
     """Parts of an earlier, larger run of this very shard (a re-run replaces only its
     own files)."""
-    mine = part_pattern(shard, groups=False)
-    for old in sink.list_keys(data_dir(shard) + "/"):
-        found = mine.fullmatch(old)
-        if found and int(found.group(1)) > written:
+    for old in sink.list_keys(part.data_dir + "/"):
+        number = part.chunk_number(old, shard.fmt, shard.key.part_group)
+        if number is not None and number > written:
             sink.delete(old)

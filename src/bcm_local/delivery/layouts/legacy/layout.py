@@ -146,14 +146,13 @@ class LegacyLayout:
     def put_data(self, run: Run, period: Period | None, files: list[Path]) -> list[str]:
         assert period is not None
         paths = self._paths[period.index]
-        content_type = "binary/octet-stream" if paths.parquet else "text/csv"
         keys = []
         for number, local in enumerate(files, 1):
             key = paths.data_key(number, self.group)
             if key.endswith(".zip"):
                 name = key.rpartition("/")[2]
                 local = _zipped(local, run.scratch / f"zip-{number}", name, self.moment)
-            run.put_file(key, local, content_type)
+            run.put_file(key, local, paths.content_type)
             keys.append(key)
         return keys
 

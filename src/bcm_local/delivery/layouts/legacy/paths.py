@@ -40,6 +40,11 @@ class Paths:
         return bool(self.definition["Format"] == "Parquet")
 
     @property
+    def content_type(self) -> str:
+        """The data files' Content-Type."""
+        return "binary/octet-stream" if self.parquet else "text/csv"
+
+    @property
     def overwrite(self) -> bool:
         return bool(self.definition["ReportVersioning"] == "OVERWRITE_REPORT")
 
