@@ -12,6 +12,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The engines of the sharded-emission recipes (tests/test_delivery_engines.py: Dask, and
+# Ray for about 20 s of the suite), installed on their own: in one resolution with the test
+# tools (the [test] extra) pip backtracks for more than ten minutes; after them it takes
+# about half a minute.
+ENGINES = $(VENV)/.engines-stamp
+$(ENGINES): $(STAMP)
+	$(BIN)/python -m pip install --quiet 'dask[distributed]>=2024.6' 'ray>=2.30'
+	touch $(ENGINES)
+
 run: $(STAMP)
 	$(BIN)/bcm-local serve
 
@@ -23,7 +32,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src
 
-unit: $(STAMP) chromium
+unit: $(STAMP) $(ENGINES) chromium
 	$(BIN)/pytest -q -n 2 tests
 
 # $(call debian_package,NAME,what happens without it): install Debian's NAME if missing
